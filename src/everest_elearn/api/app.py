@@ -1,0 +1,51 @@
+"""The Data Agency application factory (``uvicorn --factory everest_elearn.api.app:create_app``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from everest_elearn import __version__
+from everest_elearn.api import errors as api_errors
+from everest_elearn.security.identity import ChainResolver, StaticTokenResolver
+from everest_elearn.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def _secret(value: object) -> str | None:
+    get = getattr(value, "get_secret_value", None)
+    return get() if get else None
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the Data Agency; connections open in the lifespan, not here."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        yield
+
+    app = FastAPI(
+        title="everest-elearn Data Agency",
+        version=__version__,
+        description="EO catalogue (OpenSearch EO, STAC), gateway and data packages.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.identity_resolver = ChainResolver(
+        StaticTokenResolver(
+            _secret(settings.security.admin_token), _secret(settings.security.agent_token)
+        )
+    )
+    api_errors.install(app)
+
+    @app.get("/health", tags=["operations"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

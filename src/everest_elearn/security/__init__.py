@@ -1,0 +1,1 @@
+"""Who is calling: identities, roles and the pluggable resolver the hub wires its tokens into."""

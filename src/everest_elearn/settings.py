@@ -1,0 +1,106 @@
+"""The one settings object: environment variables ``EVEREST_...`` (``__`` nests) and an optional file.
+
+Read once at an edge (app factory, CLI, ``hub_config/jupyterhub_config.py``) and passed down typed;
+nothing else in the package reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+
+def default_data_dir() -> Path:
+    """A per-user data folder, following the XDG convention."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "everest-elearn"
+
+
+class ApiSettings(BaseModel):
+    """Where the Data Agency listens and how it names itself in links."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Absolute base URL used in links when the agency sits behind a proxy; None = from the request.
+    public_url: str | None = None
+    # Longest request URI accepted before answering 414 (CEOS BP-005).
+    max_uri_length: int = 8192
+
+
+class CatalogueSettings(BaseModel):
+    """Which catalogue backend to use and how to reach it."""
+
+    backend: Literal["sqlite", "elasticsearch"] = "sqlite"
+    # Embedded backend file; None = <data_dir>/catalogue.sqlite.
+    sqlite_path: Path | None = None
+    elasticsearch_url: str = "http://127.0.0.1:9200"
+    elasticsearch_username: str | None = None
+    elasticsearch_password: SecretStr | None = None
+    index_prefix: str = "everest"
+    # Upper bound on exact hit counting; beyond it totals are reported as a lower bound.
+    track_total_hits: int = 100_000
+    default_count: int = 10
+    max_count: int = 500
+    # Load the bundled sample catalogue into an empty embedded catalogue at start.
+    load_samples: bool = True
+
+
+class SecuritySettings(BaseModel):
+    """Tokens that grant write access to the agency. Empty means no such principal."""
+
+    admin_token: SecretStr | None = None
+    agent_token: SecretStr | None = None
+    # Hub API URL used to resolve hub-issued tokens (wired by the hub issue).
+    hub_api_url: str | None = None
+
+
+class Settings(BaseSettings):
+    """Everything configurable about everest-elearn."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="EVEREST_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    log_level: str = "INFO"
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    catalogue: CatalogueSettings = Field(default_factory=CatalogueSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence: explicit arguments, environment, then the optional YAML file.
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("EVEREST_CONFIG_FILE")
+        if config_file:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        sources.append(file_secret_settings)
+        return tuple(sources)
+
+    @property
+    def catalogue_sqlite_path(self) -> Path:
+        return self.catalogue.sqlite_path or self.data_dir / "catalogue.sqlite"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from the environment and the optional file; for the edges only."""
+    return Settings(**overrides)

@@ -1,0 +1,14 @@
+"""Shared fixtures: settings on a temporary data directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from everest_elearn.settings import Settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
