@@ -12,3 +12,7 @@ from everest_elearn.settings import Settings
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data")
+
+
+# Fixture plugins that start real services (one module each, owned by the feature that needs it).
+pytest_plugins: list[str] = []

@@ -63,6 +63,32 @@ class SecuritySettings(BaseModel):
     hub_api_url: str | None = None
 
 
+class GatewaySettings(BaseModel):
+    """The data gateway: rules file, object store, cache budget (issue: gateway)."""
+
+    # Rules file (YAML); None = <data_dir>/gateway-rules.yaml, created with safe defaults.
+    rules_file: Path | None = None
+    store: Literal["local", "s3"] = "local"
+
+
+class PackagesSettings(BaseModel):
+    """Data packages: where volumes live and how they are indexed (issue: packages)."""
+
+    volumes: Literal["auto", "docker", "directory"] = "auto"
+
+
+class DatacubeSettings(BaseModel):
+    """The Open Data Cube index (PostgreSQL) used by packages and notebooks."""
+
+    db_url: SecretStr | None = None
+
+
+class HubSettings(BaseModel):
+    """The JupyterHub edge: spawner, OIDC, courses service (issue: hub)."""
+
+    notebook_image: str = "everest/notebook:latest"
+
+
 class Settings(BaseSettings):
     """Everything configurable about everest-elearn."""
 
@@ -78,6 +104,10 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     catalogue: CatalogueSettings = Field(default_factory=CatalogueSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    packages: PackagesSettings = Field(default_factory=PackagesSettings)
+    datacube: DatacubeSettings = Field(default_factory=DatacubeSettings)
+    hub: HubSettings = Field(default_factory=HubSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -14,6 +15,10 @@ from everest_elearn.security.identity import ChainResolver, StaticTokenResolver
 from everest_elearn.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
+
+# One module per resource under everest_elearn.api; each has ``router`` and may have
+# ``lifespan(app, settings)``, an async context manager that opens its services on app.state.
+RESOURCES = ("catalogue", "ingest", "opensearch", "stac", "gateway", "packages")
 
 
 def _secret(value: object) -> str | None:
@@ -25,10 +30,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the Data Agency; connections open in the lifespan, not here."""
     settings = settings or load_settings()
 
+    modules = _resource_modules()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        yield
+        async with AsyncExitStack() as stack:
+            for module in modules:
+                opener = getattr(module, "lifespan", None)
+                if opener is not None:
+                    await stack.enter_async_context(opener(app, settings))
+            yield
 
     app = FastAPI(
         title="everest-elearn Data Agency",
@@ -43,9 +55,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     )
     api_errors.install(app)
+    for module in modules:
+        app.include_router(module.router)
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
     return app
+
+
+def _resource_modules() -> list[object]:
+    found = []
+    for name in RESOURCES:
+        try:
+            found.append(importlib.import_module(f"everest_elearn.api.{name}"))
+        except ModuleNotFoundError as exc:  # a resource not built yet
+            if exc.name != f"everest_elearn.api.{name}":
+                raise
+    return found
