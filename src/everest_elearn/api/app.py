@@ -6,6 +6,7 @@ import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from types import ModuleType
 
 from fastapi import FastAPI
 
@@ -65,8 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _resource_modules() -> list[object]:
-    found = []
+def _resource_modules() -> list[ModuleType]:
+    found: list[ModuleType] = []
     for name in RESOURCES:
         try:
             found.append(importlib.import_module(f"everest_elearn.api.{name}"))
