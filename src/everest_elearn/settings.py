@@ -80,7 +80,30 @@ class PackagesSettings(BaseModel):
 class DatacubeSettings(BaseModel):
     """The Open Data Cube index (PostgreSQL) used by packages and notebooks."""
 
+    # Owner's URL (creates products, indexes datasets): postgresql+psycopg2://user:pw@host:port/db.
     db_url: SecretStr | None = None
+    # Login role the notebook containers use: it can read the index, never write it.
+    readonly_role: str = "everest_reader"
+    readonly_password: SecretStr | None = None
+    # Host the containers reach the database on (host networking: usually the same host).
+    container_db_host: str | None = None
+    # Where containers mount packages; eo3 documents point at <mount_root>/<package>/...
+    mount_root: str = "/home/jovyan/data"
+
+
+class ImagesSettings(BaseModel):
+    """Building the Docker images (notebook, agency, hub) without a registry."""
+
+    # "auto": the public python:3.11-slim-bookworm when present locally, else the local Debian
+    # base (docker/base/build.sh); or any image reference.
+    base_image: str = "auto"
+    tag: str = "latest"
+    # Slow things cached outside the checkout (base rootfs tarball); optional.
+    cache_dir: Path = Path("/var/cache/everest")
+    # Extra CA bundle trusted by pip inside builds (a proxy's certificate); None = none.
+    extra_ca_file: Path | None = Path("/etc/ssl/certs/ca-certificates.crt")
+    # Checkout holding docker/ and src/; None = the one this package is installed from.
+    project_dir: Path | None = None
 
 
 class HubSettings(BaseModel):
@@ -107,6 +130,7 @@ class Settings(BaseSettings):
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     packages: PackagesSettings = Field(default_factory=PackagesSettings)
     datacube: DatacubeSettings = Field(default_factory=DatacubeSettings)
+    images: ImagesSettings = Field(default_factory=ImagesSettings)
     hub: HubSettings = Field(default_factory=HubSettings)
 
     @classmethod

@@ -38,7 +38,17 @@ def _register_nouns() -> None:
     # Sub-apps register themselves here; each lives in its own module.
     import importlib
 
-    for name in ("catalogue", "harvest", "gateway", "packages", "courses", "hub", "modules"):
+    for name in (
+        "catalogue",
+        "harvest",
+        "gateway",
+        "packages",
+        "courses",
+        "hub",
+        "modules",
+        "images",
+        "samples",
+    ):
         try:
             module = importlib.import_module(f"everest_elearn.cli.{name}")
         except ModuleNotFoundError as exc:  # a noun not built yet
