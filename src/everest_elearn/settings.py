@@ -74,7 +74,22 @@ class GatewaySettings(BaseModel):
 class PackagesSettings(BaseModel):
     """Data packages: where volumes live and how they are indexed (issue: packages)."""
 
+    # "auto": Docker volumes when an engine answers, else plain directories (and it says so).
     volumes: Literal["auto", "docker", "directory"] = "auto"
+    # Docker engine URL; None = the local socket.
+    docker_url: str | None = None
+    # Directory backend root; None = <data_dir>/volumes.
+    directory: Path | None = None
+    # Package registry (SQLite); None = <data_dir>/packages.sqlite.
+    state_path: Path | None = None
+    # Where a user's results volume is mounted in their container.
+    results_mount: str = "/home/jovyan/results"
+    # Largest package a spec may ask for, in bytes (guards against impossible sizes).
+    max_package_bytes: int = 2 * 1024**4
+    # Interrupted builds found at start: resume them on the next build, or clean them up now.
+    on_interrupted: Literal["resume", "cleanup"] = "resume"
+    # Files written into a volume per engine request before progress is made durable.
+    flush_bytes: int = 512 * 1024**2
 
 
 class DatacubeSettings(BaseModel):

@@ -1,0 +1,1 @@
+"""Data packages: specs, builds into volumes, manifests, ODC indexing, results sharing."""

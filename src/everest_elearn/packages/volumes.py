@@ -1,0 +1,102 @@
+"""The volume interface: where a package's files live; backends in ``backends/`` (docker_, directory)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterable, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+from everest_elearn.errors import InvalidInput
+
+# Docker volume names allow [a-zA-Z0-9][a-zA-Z0-9_.-]*; we keep to the same alphabet everywhere.
+VOLUME_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,190}$")
+# One component of a path inside a volume: no separators, no dot-only names, no control chars.
+PATH_COMPONENT = re.compile(r"^[A-Za-z0-9_+=,@%-][A-Za-z0-9._+=,@%-]{0,254}$")
+MAX_PATH_DEPTH = 16
+
+# Labels every volume made by the platform carries.
+LABEL_KIND = "everest.kind"  # "package" | "results" | "share"
+LABEL_NAME = "everest.name"
+LABEL_VERSION = "everest.version"
+LABEL_OWNER = "everest.owner"
+
+
+@dataclass(frozen=True)
+class VolumeInfo:
+    """A volume as containers see it: mount it by ``source`` with ``mount_type``."""
+
+    name: str
+    backend: str
+    # "volume": ``source`` is a Docker volume name; "bind": ``source`` is a host directory.
+    mount_type: Literal["volume", "bind"]
+    source: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend offers beyond the contract."""
+
+    # Files reach the volume through a container engine (mountable by name on any engine host).
+    engine: bool = False
+    # The volume is visible as a plain directory on the agency's host.
+    host_path: bool = False
+
+
+class VolumeWriter(Protocol):
+    """Writes files into one volume; ``flush`` makes everything written so far durable."""
+
+    async def write(self, path: str, chunks: AsyncIterable[bytes], size: int) -> None:
+        """Write ``size`` bytes from ``chunks`` at ``path``; a different length fails the write."""
+
+    async def flush(self) -> None: ...
+
+
+@runtime_checkable
+class Volumes(Protocol):
+    """Creates, fills, reads and removes volumes. Methods may raise BackendUnavailable."""
+
+    backend: str
+    capabilities: Capabilities
+
+    def describe(self) -> str:
+        """One line for operators: which engine or directory, and why."""
+
+    async def create(self, name: str, labels: Mapping[str, str]) -> VolumeInfo:
+        """Create the volume, or return it if it exists (idempotent)."""
+
+    async def get(self, name: str) -> VolumeInfo | None: ...
+
+    async def list(self, labels: Mapping[str, str] | None = None) -> list[VolumeInfo]:
+        """Volumes made by the platform, optionally only those carrying all ``labels``."""
+
+    async def remove(self, name: str) -> bool:
+        """Delete the volume and its files; True if it existed. Conflict if it is in use."""
+
+    def writer(self, name: str) -> AbstractAsyncContextManager[VolumeWriter]:
+        """A writer; leaving the context flushes, an exception inside it aborts the pending files."""
+
+    async def read(self, name: str, path: str) -> bytes:
+        """A small file's content (manifests, markers); NotFound if absent."""
+
+    async def copy(self, source: str, target: str) -> None:
+        """Copy every file of volume ``source`` into volume ``target`` (both must exist)."""
+
+
+def check_volume_name(name: str) -> str:
+    if not VOLUME_NAME.fullmatch(name):
+        raise InvalidInput("volume", f"{name!r} is not a valid volume name")
+    return name
+
+
+def check_path(path: str, where: str = "path") -> str:
+    """A relative path inside a volume, refused when it could escape it or hold odd characters."""
+    parts = path.split("/")
+    if not path or path.startswith("/") or len(parts) > MAX_PATH_DEPTH:
+        raise InvalidInput(where, f"{path!r} is not a relative path inside the volume")
+    for part in parts:
+        if not PATH_COMPONENT.fullmatch(part) or part.strip(".") == "":
+            raise InvalidInput(where, f"{path!r} has an unsafe component {part!r}")
+    return path
