@@ -1,0 +1,1 @@
+"""The OpenSearch EO interface: request parsing, description documents, Atom and GeoJSON."""
