@@ -45,6 +45,21 @@ class CatalogueSettings(BaseModel):
     elasticsearch_url: str = "http://127.0.0.1:9200"
     elasticsearch_username: str | None = None
     elasticsearch_password: SecretStr | None = None
+    # Which client speaks to the engine: "auto" asks the server (GET /) once at open.
+    elasticsearch_flavour: Literal["auto", "elasticsearch", "opensearch"] = "auto"
+    elasticsearch_ca_certs: Path | None = None
+    elasticsearch_timeout: float = 10.0
+    # Deepest from+size served directly (also set as index.max_result_window); deeper pages
+    # are reached by search_after steps of this size.
+    elasticsearch_max_window: int = 10_000
+    # Products in one collection's base index before new products go to per-year indices.
+    elasticsearch_partition_threshold: int = 2_000_000
+    # "engine": trust geo_shape relations (Elasticsearch, OpenSearch); "refine": bbox candidates
+    # from the engine, exact relation with shapely (engines with approximate geo_shape, osmem).
+    elasticsearch_geometry_check: Literal["engine", "refine"] = "engine"
+    elasticsearch_facet_size: int = 200
+    # Bulk refresh policy: "wait_for" makes writes visible to the next search.
+    elasticsearch_refresh: Literal["true", "wait_for", "false"] = "wait_for"
     index_prefix: str = "everest"
     # Upper bound on exact hit counting; beyond it totals are reported as a lower bound.
     track_total_hits: int = 100_000
