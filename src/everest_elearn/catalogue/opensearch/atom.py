@@ -162,7 +162,7 @@ def entry(record: Record, base_url: str) -> etree._Element:
 
 def _pos(points: list[Any]) -> str:
     """GeoRSS and GML in EPSG:4326 list latitude first."""
-    return " ".join(f"{float(p[1]):g} {float(p[0]):g}" for p in points)
+    return " ".join(f"{float(p[1])!r} {float(p[0])!r}" for p in points)
 
 
 def _footprint(parent: etree._Element, geometry: dict[str, Any]) -> None:
