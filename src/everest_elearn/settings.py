@@ -84,6 +84,24 @@ class GatewaySettings(BaseModel):
     # Rules file (YAML); None = <data_dir>/gateway-rules.yaml, created with safe defaults.
     rules_file: Path | None = None
     store: Literal["local", "s3"] = "local"
+    # Seconds between checks of the rules file for changes.
+    reload_interval: float = 2.0
+    # Local object store folder; None = <data_dir>/gateway/store.
+    store_dir: Path | None = None
+    # Downloads in progress (same file system as store_dir, so promotion is a rename).
+    spool_dir: Path | None = None
+    s3_bucket: str = "everest-gateway"
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_multipart_threshold: int = 64 * 1024 * 1024
+    s3_multipart_chunksize: int = 16 * 1024 * 1024
+    # Provider credentials named in the rules: a file <secrets_dir>/<NAME>, else variable NAME.
+    secrets_dir: Path | None = None
+    # Seconds without progress before a provider counts as stalled.
+    upstream_timeout: float = 60.0
 
 
 class PackagesSettings(BaseModel):

@@ -2,11 +2,71 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
+import logging
+import mimetypes
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-from everest_elearn.catalogue.model import Record
-from everest_elearn.gateway.delivery import ByteRange, FetchedFile, FileStream, Redirect
+from everest_elearn.catalogue.model import Link, Record
+from everest_elearn.errors import (
+    BackendUnavailable,
+    EverestError,
+    Forbidden,
+    NotFound,
+    UpstreamError,
+)
+from everest_elearn.gateway.delivery import (
+    ByteRange,
+    FetchedFile,
+    FileStream,
+    Origin,
+    ProductLookup,
+    Redirect,
+    Strategy,
+)
+from everest_elearn.gateway.eviction import CACHE_PREFIX, MIRROR_PREFIX, CacheKeeper
+from everest_elearn.gateway.flight import ChecksumMismatch, Fetcher, Flight
+from everest_elearn.gateway.matching import Decision, ProductFacts, decide, locate
+from everest_elearn.gateway.objectstore import ObjectStore, StoredObject
+from everest_elearn.gateway.ranges import resolve_range
+from everest_elearn.gateway.reloader import RulesHolder
+from everest_elearn.gateway.rules import Source
+from everest_elearn.gateway.stats import Stats
+from everest_elearn.gateway.upstream import Upstream
 from everest_elearn.security.identity import Identity
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One file of one product, where it lives, and what the rules decided for this caller."""
+
+    product: Record
+    link: Link
+    name: str
+    source: Source
+    decision: Decision
+
+    @property
+    def path(self) -> str:
+        return f"{self.product.parent_identifier}/{self.product.identifier}/{self.name}"
+
+    def key(self, strategy: Strategy) -> str:
+        prefix = MIRROR_PREFIX if strategy is Strategy.MIRROR else CACHE_PREFIX
+        return prefix + self.path
+
+
+def file_name_of(link: Link) -> str:
+    return unquote(urlsplit(link.href).path.rstrip("/").rsplit("/", 1)[-1])
 
 
 class Gateway:
@@ -24,10 +84,75 @@ class Gateway:
     - ``await gateway.serve(...) -> Redirect | FileStream``: what the HTTP endpoint uses.
 
     ``file_name`` is the last path segment of one of the product's enclosure links.
-    Errors: ``NotFound`` (no such file), ``Forbidden`` (no policy grants it), ``UpstreamError``
-    (provider failed, checksum mismatch), ``BackendUnavailable`` (object store down and the
-    rules allow no fallback).
+    Errors: ``NotFound`` (no such file), ``Forbidden`` (no rule or policy grants it, or its
+    location is not a source the rules name), ``UpstreamError`` (provider failed, checksum
+    mismatch), ``BackendUnavailable`` (object store down and the rule allows no fallback).
     """
+
+    def __init__(
+        self,
+        rules: RulesHolder,
+        store: ObjectStore,
+        upstream: Upstream,
+        fetcher: Fetcher,
+        stats: Stats | None = None,
+        lookup: ProductLookup | None = None,
+    ) -> None:
+        self.rules = rules
+        self.store = store
+        self.upstream = upstream
+        self.fetcher = fetcher
+        self.stats = stats or Stats()
+        self.keeper = CacheKeeper(store, self.stats)
+        self.lookup = lookup
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Forget interrupted transfers (nothing half-written is ever served) and check the store."""
+        removed = await asyncio.to_thread(self.fetcher.clear_spool)
+        try:
+            removed += await self.store.recover()
+        except BackendUnavailable:
+            log.warning("gateway: object store %s unreachable at start", self.store.name)
+        if removed:
+            log.info("gateway: removed %d leftovers of interrupted transfers", removed)
+
+    async def close(self) -> None:
+        await self.fetcher.close()
+        await self.upstream.close()
+        await self.store.close()
+
+    # --- finding ----------------------------------------------------------------------------
+
+    async def product(
+        self,
+        collection: str,
+        identifier: str,
+        identity: Identity,
+        lookup: ProductLookup | None = None,
+    ) -> Record:
+        lookup = lookup or self.lookup
+        if lookup is None:
+            raise BackendUnavailable("catalogue")
+        record = await lookup.get(identifier, identity)
+        if record.parent_identifier != collection:
+            raise NotFound("product", f"{collection}/{identifier}")
+        return record
+
+    def plan(self, product: Record, file_name: str, identity: Identity) -> Plan:
+        link = next((k for k in product.data_links if file_name_of(k) == file_name), None)
+        if link is None:
+            raise NotFound("file", f"{product.identifier}/{file_name}")
+        ruleset = self.rules.rules
+        source = locate(link.href, ruleset.sources)
+        if source is None:
+            # Only locations the rules name are ever fetched (or redirected to).
+            raise Forbidden("this file's location is not a source named in the gateway rules")
+        facts = ProductFacts.of(product, link, source, datetime.now(UTC))
+        return Plan(product, link, file_name, source, decide(ruleset, facts, identity))
+
+    # --- delivering -------------------------------------------------------------------------
 
     async def serve(
         self,
@@ -36,7 +161,7 @@ class Gateway:
         identity: Identity,
         byte_range: ByteRange | None = None,
     ) -> Redirect | FileStream:
-        raise NotImplementedError
+        return await self._deliver(product, file_name, identity, byte_range, redirect=True)
 
     async def open(
         self,
@@ -45,9 +170,287 @@ class Gateway:
         identity: Identity,
         byte_range: ByteRange | None = None,
     ) -> FileStream:
-        raise NotImplementedError
+        delivered = await self._deliver(product, file_name, identity, byte_range, redirect=False)
+        assert isinstance(delivered, FileStream)
+        return delivered
 
     async def fetch_to(
         self, product: Record, file_name: str, dest: Path, identity: Identity
     ) -> FetchedFile:
-        raise NotImplementedError
+        partial = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.part")
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            async with await self.open(product, file_name, identity) as stream:
+                handle = await asyncio.to_thread(open, partial, "wb")
+                try:
+                    async for chunk in stream:
+                        await asyncio.to_thread(handle.write, chunk)
+                        digest.update(chunk)
+                        size += len(chunk)
+                    await asyncio.to_thread(handle.flush)
+                    await asyncio.to_thread(os.fsync, handle.fileno())
+                finally:
+                    handle.close()
+            await asyncio.to_thread(os.replace, partial, dest)
+        finally:
+            with contextlib.suppress(OSError):
+                await asyncio.to_thread(partial.unlink)
+        return FetchedFile(
+            str(dest), size, digest.hexdigest(), stream.media_type, stream.strategy, stream.origin
+        )
+
+    async def _deliver(
+        self,
+        product: Record,
+        file_name: str,
+        identity: Identity,
+        byte_range: ByteRange | None,
+        redirect: bool,
+    ) -> Redirect | FileStream:
+        plan = self.plan(product, file_name, identity)
+        strategy = plan.decision.strategy
+        self.stats.requests += 1
+        if strategy is Strategy.REDIRECT:
+            if redirect:
+                self.stats.redirects += 1
+                return Redirect(plan.link.href)
+            return await self._pipe(plan, byte_range, Origin.PIPE)
+        if strategy is Strategy.PIPE:
+            return await self._pipe(plan, byte_range, Origin.PIPE)
+        try:
+            stored = await self._stored(plan, strategy)
+        except BackendUnavailable:
+            fallback = plan.decision.rule.fallback
+            self.stats.fallbacks += 1
+            log.warning(
+                "gateway: object store %s unreachable; rule '%s' falls back to %s for %s",
+                self.store.name,
+                plan.decision.rule.name,
+                fallback.value if fallback else "nothing (503)",
+                plan.path,
+            )
+            if fallback is None:
+                raise
+            if fallback is Strategy.REDIRECT and redirect:
+                return Redirect(plan.link.href)
+            return await self._pipe(plan, byte_range, Origin.FALLBACK)
+        if stored is not None:
+            return await self._hit(plan, stored, byte_range)
+        return await self._miss(plan, strategy, byte_range)
+
+    async def _stored(self, plan: Plan, strategy: Strategy) -> StoredObject | None:
+        order = (Strategy.MIRROR, Strategy.CACHE)
+        if strategy is Strategy.CACHE:
+            order = (Strategy.CACHE, Strategy.MIRROR)
+        for kind in order:
+            found = await self.store.stat(plan.key(kind))
+            if found is None:
+                continue
+            wanted = plan.link.checksum or ""
+            if wanted.startswith("sha256:") and found.meta.get("sha256") != wanted[7:].lower():
+                continue  # the catalogue now names another file: stale, fetch anew
+            return found
+        return None
+
+    async def _hit(
+        self, plan: Plan, stored: StoredObject, byte_range: ByteRange | None
+    ) -> FileStream:
+        self.stats.hits += 1
+        self.keeper.touch(stored.key)
+        start, end = resolve_range(byte_range, stored.size)
+        meta = stored.meta
+        sha = meta.get("sha256")
+        modified = meta.get("last_modified")
+        return FileStream(
+            name=plan.name,
+            media_type=self._media_type(plan, meta.get("content_type")),
+            size=stored.size,
+            start=start,
+            end=end,
+            etag=f'"{sha}"' if sha else meta.get("etag"),
+            last_modified=datetime.fromisoformat(modified) if modified else stored.modified,
+            strategy=plan.decision.strategy,
+            origin=Origin.HIT,
+            chunks=self._count(self.store.read(stored.key, start, end)),
+            checksum=f"sha256:{sha}" if sha else None,
+        )
+
+    async def _miss(
+        self, plan: Plan, strategy: Strategy, byte_range: ByteRange | None
+    ) -> FileStream:
+        self.stats.misses += 1
+        flight = self.fetcher.join(plan.key(Strategy.MIRROR)) or self.fetcher.join(
+            plan.key(Strategy.CACHE)
+        )
+        if flight is None:
+            self.stats.upstream_fetches += 1
+            flight = self.fetcher.start(
+                plan.key(strategy),
+                plan.link.checksum,
+                plan.link.length,
+                lambda: self.upstream.open(plan.source, plan.link.href),
+                lambda f, ok: self._finish(plan, strategy, f, ok),
+            )
+        else:
+            self.stats.joined_fetches += 1
+        await flight.started()
+        if flight.error is not None:
+            raise UpstreamError(str(flight.error))
+        upstream = flight.upstream
+        start, end = resolve_range(byte_range, flight.size)
+        wanted = plan.link.checksum or ""
+        return FileStream(
+            name=plan.name,
+            media_type=self._media_type(plan, upstream.media_type if upstream else None),
+            size=flight.size,
+            start=start,
+            end=end,
+            etag=f'"{wanted[7:].lower()}"' if wanted.startswith("sha256:") else None,
+            last_modified=(upstream.last_modified if upstream else None) or datetime.now(UTC),
+            strategy=plan.decision.strategy,
+            origin=Origin.MISS,
+            chunks=self._count(flight.read(start, end)),
+            checksum=plan.link.checksum,
+        )
+
+    async def _finish(self, plan: Plan, strategy: Strategy, flight: Flight, ok: bool) -> None:
+        """Called once per download: keep the verified file, or count why not."""
+        self.stats.bytes_fetched += flight.written
+        if not ok:
+            if isinstance(flight.error, ChecksumMismatch):
+                self.stats.checksum_failures += 1
+            self.stats.upstream_errors += 1
+            log.warning("gateway: fetch of %s failed, nothing kept: %s", plan.path, flight.error)
+            return
+        upstream = flight.upstream
+        now = datetime.now(UTC)
+        meta = {
+            "sha256": flight.sha256 or "",
+            "content_type": self._media_type(plan, upstream.media_type if upstream else None),
+            "strategy": strategy.value,
+            "source": plan.source.name,
+            "fetched_at": now.isoformat(),
+        }
+        if upstream and upstream.etag:
+            meta["etag"] = upstream.etag.encode("ascii", "replace").decode()
+        if upstream and upstream.last_modified:
+            meta["last_modified"] = upstream.last_modified.isoformat()
+        if strategy is Strategy.CACHE:
+            retention = plan.decision.rule.retention or self.rules.rules.cache.retention
+            meta["expires"] = (now + retention).isoformat()
+        try:
+            await self.store.put_file(flight.key, flight.spool, meta)
+            self.stats.bytes_stored += flight.written
+            self.keeper.touch(flight.key)
+            if strategy is Strategy.CACHE:
+                protect = frozenset(self.fetcher.flights) | {flight.key}
+                await self.keeper.enforce(self.rules.rules.cache, protect)
+        except BackendUnavailable:
+            self.stats.store_errors += 1
+            log.warning(
+                "gateway: object store %s unreachable; %s was served but not kept",
+                self.store.name,
+                plan.path,
+            )
+
+    async def _pipe(self, plan: Plan, byte_range: ByteRange | None, origin: Origin) -> FileStream:
+        self.stats.pipes += 1
+        upstream_range = byte_range
+        if byte_range is not None and byte_range.start < 0:
+            # A suffix range needs the size; without it the whole file is sent (RFC 9110 allows).
+            length = plan.link.length
+            upstream_range = None
+            if length:
+                upstream_range = ByteRange(max(0, length + byte_range.start), length - 1)
+        try:
+            upstream = await self.upstream.open(plan.source, plan.link.href, upstream_range)
+        except EverestError:
+            self.stats.upstream_errors += 1
+            raise
+        whole = upstream.start == 0 and (
+            upstream.end is None or upstream.size is None or upstream.end == upstream.size - 1
+        )
+        checksum = plan.link.checksum if whole else None
+        chunks = self._verified(upstream.chunks, checksum, plan.link.length if whole else None)
+        wanted = plan.link.checksum or ""
+        return FileStream(
+            name=plan.name,
+            media_type=self._media_type(plan, upstream.media_type),
+            size=upstream.size,
+            start=upstream.start,
+            end=upstream.end,
+            etag=f'"{wanted[7:].lower()}"' if wanted.startswith("sha256:") else upstream.etag,
+            last_modified=upstream.last_modified,
+            strategy=plan.decision.strategy,
+            origin=origin,
+            chunks=self._count(chunks, fetched=True),
+            checksum=plan.link.checksum,
+            _closers=[upstream.close],
+        )
+
+    async def _verified(
+        self, chunks: AsyncIterator[bytes], checksum: str | None, length: int | None
+    ) -> AsyncIterator[bytes]:
+        """Pass bytes on one chunk behind, so a wrong checksum stops the stream before its end."""
+        algorithm, _, expected = (checksum or "").partition(":")
+        digest = hashlib.new(algorithm) if expected else None
+        held: bytes | None = None
+        total = 0
+        async for chunk in chunks:
+            if digest is not None:
+                digest.update(chunk)
+            total += len(chunk)
+            if held is not None:
+                yield held
+            held = chunk
+        if length is not None and total != length:
+            self.stats.upstream_errors += 1
+            raise UpstreamError(f"the transfer was cut off after {total} of {length} bytes")
+        if digest is not None and digest.hexdigest().lower() != expected.lower():
+            self.stats.checksum_failures += 1
+            log.warning("gateway: checksum mismatch while piping a file")
+            raise ChecksumMismatch(
+                "checksum mismatch: the provider's file is not the one catalogued"
+            )
+        if held is not None:
+            yield held
+
+    async def _count(
+        self, chunks: AsyncIterator[bytes], fetched: bool = False
+    ) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in chunks:
+                self.stats.bytes_served += len(chunk)
+                if fetched:
+                    self.stats.bytes_fetched += len(chunk)
+                yield chunk
+        finally:
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    def _media_type(self, plan: Plan, found: str | None) -> str:
+        return (
+            plan.link.type
+            or found
+            or mimetypes.guess_type(plan.name)[0]
+            or "application/octet-stream"
+        )
+
+    # --- reporting --------------------------------------------------------------------------
+
+    async def report(self) -> dict[str, object]:
+        """Counters of this process plus the store's current usage."""
+        report: dict[str, object] = {**self.stats.snapshot(), "store": self.store.name}
+        try:
+            report["usage"] = await self.keeper.usage()
+            report["store_reachable"] = True
+        except BackendUnavailable:
+            report["usage"] = None
+            report["store_reachable"] = False
+        report["in_flight"] = sorted(self.fetcher.flights)
+        return report
+
+    def status(self) -> dict[str, object]:
+        return {"rules": self.rules.status(), "store": self.store.name}

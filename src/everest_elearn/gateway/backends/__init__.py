@@ -1,0 +1,1 @@
+"""Object store backends: ``local`` (embedded default) and ``s3``."""
