@@ -24,6 +24,8 @@ class SearchResult:
 class UpsertOutcome:
     identifier: str
     created: bool
+    # Set by Catalogue.upsert(partial=True) when the record was refused (nothing stored for it).
+    rejected: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Catalogue store backends, each named after its technology; chosen by ``catalogue.factory``."""
