@@ -1,0 +1,354 @@
+"""The builder: catalogue -> gateway -> volume -> manifest -> ODC index -> ready, in that order.
+
+Ready is one atomic registry transition at the very end, after the ``READY`` marker is in the
+volume; until then a volume is only ever "building", "failed" or "interrupted", and a resumed
+build skips the files an earlier run already made durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from everest_elearn.catalogue.model import Record
+from everest_elearn.errors import Conflict, EverestError, TooLarge, UpstreamError
+from everest_elearn.gateway.delivery import FileStream
+from everest_elearn.packages.manifest import (
+    MANIFEST_PATH,
+    READY_PATH,
+    Manifest,
+    ManifestFile,
+    tool_versions,
+)
+from everest_elearn.packages.plan import Plan, PlannedFile
+from everest_elearn.packages.progress import BuildProgress
+from everest_elearn.packages.state import Build, BuildState, FileRow, FileState, PackageState
+from everest_elearn.packages.volumes import (
+    LABEL_KIND,
+    LABEL_NAME,
+    LABEL_VERSION,
+    VolumeInfo,
+    Volumes,
+    VolumeWriter,
+)
+from everest_elearn.security.identity import Identity
+
+log = logging.getLogger(__name__)
+
+
+class FileGateway(Protocol):
+    """What the builder needs of the gateway; ``gateway.service.Gateway`` satisfies it."""
+
+    async def open(self, product: Record, file_name: str, identity: Identity) -> FileStream: ...
+
+
+class PackageIndex(Protocol):
+    """Indexes a package's files in the Open Data Cube (``packages/datacube.py`` adapts to it)."""
+
+    async def add(
+        self, manifest: Manifest, records: Sequence[Record], volume: VolumeInfo
+    ) -> list[str]:
+        """Index the package's datasets; returns their ids."""
+
+    async def remove(self, dataset_ids: Sequence[str]) -> None: ...
+
+
+@dataclass
+class BuildReport:
+    name: str
+    version: str
+    state: str
+    volume: str
+    backend: str
+    files: int = 0
+    bytes: int = 0
+    skipped_files: int = 0  # already durable from an earlier, interrupted run
+    origins: dict[str, int] = field(default_factory=dict)  # gateway origin -> files
+    datasets: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+async def _chunks(
+    stream: FileStream, hashers: list[Any], progress: BuildProgress, path: str
+) -> AsyncIterator[bytes]:
+    async for chunk in stream:
+        for hasher in hashers:
+            hasher.update(chunk)
+        progress.advance(path, len(chunk))
+        yield chunk
+
+
+class Builder:
+    """Builds one plan into its volume; the service decides when and for whom."""
+
+    def __init__(
+        self,
+        gateway: FileGateway,
+        volumes: Volumes,
+        state: PackageState,
+        index: PackageIndex | None,
+        flush_bytes: int = 512 * 1024**2,
+    ) -> None:
+        self.gateway = gateway
+        self.volumes = volumes
+        self.state = state
+        self.index = index
+        self.flush_bytes = flush_bytes
+
+    async def build(self, plan: Plan, identity: Identity, progress: BuildProgress) -> BuildReport:
+        spec = plan.spec
+        started = time.monotonic()
+        spec_data = spec.model_dump(mode="json", exclude_none=True)
+        report = BuildReport(
+            spec.name, spec.version, "building", spec.volume_name, self.volumes.backend
+        )
+        existing = await self.state.get(spec.name, spec.version)
+        if existing is not None and existing.state is BuildState.READY:
+            if existing.spec != spec_data:
+                raise Conflict(
+                    f"package {spec.name} {spec.version} is already built from a different spec; "
+                    "give the new contents a new version"
+                )
+            report.state, report.files = "ready", len(plan.files)
+            report.bytes, report.datasets = existing.total_bytes, len(existing.datasets)
+            report.notes.append("already ready: nothing to do")
+            progress.set_phase("ready")
+            return report
+        await self.state.begin(
+            Build(
+                name=spec.name,
+                version=spec.version,
+                kind="package",
+                state=BuildState.BUILDING,
+                volume=spec.volume_name,
+                backend=self.volumes.backend,
+                owner=identity.subject,
+                spec=spec_data,
+                total_files=len(plan.files),
+                total_bytes=plan.known_bytes,
+            )
+        )
+        datasets: list[str] = []
+        try:
+            await self.state.plan_files(
+                spec.name,
+                spec.version,
+                [
+                    FileRow(f.path, f.record.identifier, f.file_name, f.size, 0, FileState.PENDING)
+                    for f in plan.files
+                ],
+            )
+            progress.plan([(f.path, f.size) for f in plan.files])
+            volume = await self.volumes.create(
+                spec.volume_name,
+                {LABEL_KIND: "package", LABEL_NAME: spec.name, LABEL_VERSION: spec.version},
+            )
+            progress.set_phase("fetching")
+            entries = await self._fill(plan, volume, identity, progress, report)
+            manifest = Manifest(
+                name=spec.name,
+                version=spec.version,
+                title=spec.title,
+                description=spec.description,
+                licence=spec.licence,
+                attribution=spec.attribution,
+                built_by=identity.subject,
+                tools=tool_versions(self.volumes.describe()),
+                volume_backend=self.volumes.backend,
+                spec=spec_data,
+                files=entries,
+            )
+            progress.set_phase("indexing")
+            if self.index is not None:
+                datasets = await self.index.add(manifest, plan.records, volume)
+            else:
+                report.notes.append("no Open Data Cube configured: the package is not indexed")
+            manifest.datasets = datasets
+            progress.set_phase("finishing")
+            await self._finish(volume, manifest)
+            if not await self.state.transition(
+                spec.name,
+                spec.version,
+                (BuildState.BUILDING,),
+                BuildState.READY,
+                datasets=datasets,
+                notes=report.notes,
+                total_bytes=manifest.total_bytes,
+                error=None,
+            ):
+                raise Conflict(f"package {spec.name} {spec.version} changed state during the build")
+        except BaseException as exc:
+            if datasets and self.index is not None:
+                await asyncio.shield(self.index.remove(datasets))
+            interrupted = isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt))
+            reason = str(exc) if isinstance(exc, EverestError) else f"{type(exc).__name__}: {exc}"
+            await asyncio.shield(
+                self.state.transition(
+                    spec.name,
+                    spec.version,
+                    (BuildState.BUILDING,),
+                    BuildState.INTERRUPTED if interrupted else BuildState.FAILED,
+                    error=reason or type(exc).__name__,
+                )
+            )
+            progress.set_phase("failed", reason)
+            raise
+        await self._supersede(spec.name, spec.version, report)
+        report.state, report.datasets = "ready", len(datasets)
+        report.files, report.bytes = len(entries), manifest.total_bytes
+        report.seconds = round(time.monotonic() - started, 3)
+        progress.notes.extend(report.notes)
+        progress.set_phase("ready")
+        return report
+
+    async def _fill(
+        self,
+        plan: Plan,
+        volume: VolumeInfo,
+        identity: Identity,
+        progress: BuildProgress,
+        report: BuildReport,
+    ) -> list[ManifestFile]:
+        spec = plan.spec
+        rows = {r.path: r for r in await self.state.files(spec.name, spec.version)}
+        entries: list[ManifestFile] = []
+        pending: list[str] = []
+        since_flush = 0
+        total = 0
+        async with self.volumes.writer(volume.name) as writer:
+            for planned in plan.files:
+                row = rows.get(planned.path)
+                if (
+                    row is not None
+                    and row.state is FileState.DURABLE
+                    and row.entry
+                    and _still_valid(row, planned)
+                ):
+                    entries.append(ManifestFile.model_validate(row.entry))
+                    report.skipped_files += 1
+                    total += row.size or 0
+                    progress.file(planned.path, "skipped", done=row.size or 0)
+                    continue
+                entry = await self._copy(planned, writer, identity, progress)
+                total += entry.size
+                if total > spec.max_size:
+                    raise TooLarge(f"max_size: the files received exceed {spec.max_size} bytes")
+                report.origins[entry.origin or "?"] = report.origins.get(entry.origin or "?", 0) + 1
+                entries.append(entry)
+                await self.state.file_progress(
+                    spec.name,
+                    spec.version,
+                    planned.path,
+                    FileState.WRITTEN,
+                    entry.size,
+                    sha256=entry.sha256,
+                    entry=entry.model_dump(mode="json"),
+                )
+                pending.append(planned.path)
+                since_flush += entry.size
+                if since_flush >= self.flush_bytes:
+                    await self._flush(writer, spec.name, spec.version, pending, progress)
+                    pending, since_flush = [], 0
+            await self._flush(writer, spec.name, spec.version, pending, progress)
+        return entries
+
+    async def _flush(
+        self,
+        writer: VolumeWriter,
+        name: str,
+        version: str,
+        paths: list[str],
+        progress: BuildProgress,
+    ) -> None:
+        await writer.flush()
+        await self.state.mark_durable(name, version, paths)
+        for path in paths:
+            progress.file(path, "durable")
+
+    async def _copy(
+        self,
+        planned: PlannedFile,
+        writer: VolumeWriter,
+        identity: Identity,
+        progress: BuildProgress,
+    ) -> ManifestFile:
+        key = f"{planned.record.identifier}/{planned.file_name}"
+        stream = await self.gateway.open(planned.record, planned.file_name, identity)
+        async with stream:
+            size = stream.size if stream.size is not None else planned.size
+            if size is None:
+                raise UpstreamError(f"{key}: neither the catalogue nor the provider gives its size")
+            if planned.size is not None and size != planned.size:
+                raise UpstreamError(
+                    f"{key}: the provider sends {size} bytes, the catalogue says {planned.size}"
+                )
+            sha256 = hashlib.sha256()
+            hashers: list[Any] = [sha256]
+            expected = planned.link.checksum
+            algorithm, _, digest = (expected or "").partition(":")
+            if expected and algorithm != "sha256":
+                hashers.append(hashlib.new(algorithm))
+            progress.file(planned.path, "fetching", done=0, origin=stream.origin.value)
+            await writer.write(planned.path, _chunks(stream, hashers, progress, planned.path), size)
+        received = hashers[-1].hexdigest() if expected else None
+        if expected and received != digest.lower():
+            progress.file(planned.path, "failed")
+            raise UpstreamError(
+                f"{key}: checksum mismatch (catalogue {algorithm}:{digest.lower()}, "
+                f"received {algorithm}:{received})"
+            )
+        progress.file(planned.path, "written")
+        return ManifestFile(
+            path=planned.path,
+            size=size,
+            sha256=sha256.hexdigest(),
+            product=planned.record.identifier,
+            collection=planned.record.parent_identifier,
+            file_name=planned.file_name,
+            source=planned.link.href,
+            strategy=stream.strategy.value,
+            origin=stream.origin.value,
+            media_type=stream.media_type or planned.link.type,
+        )
+
+    async def _finish(self, volume: VolumeInfo, manifest: Manifest) -> None:
+        body = manifest.to_bytes()
+        ready = f"{manifest.name} {manifest.version} {manifest.built_at.isoformat()}\n".encode()
+        async with self.volumes.writer(volume.name) as writer:
+            await writer.write(MANIFEST_PATH, _once(body), len(body))
+            await writer.flush()  # the marker only after the manifest is in place
+            await writer.write(READY_PATH, _once(ready), len(ready))
+
+    async def _supersede(self, name: str, version: str, report: BuildReport) -> None:
+        """Older ready versions keep their volume (still mounted by running servers) but leave the
+        index, so ``dc.load`` sees one version of each dataset."""
+        for other in await self.state.builds("package"):
+            if (
+                other.name != name
+                or other.version == version
+                or other.state is not BuildState.READY
+            ):
+                continue
+            if other.datasets and self.index is not None:
+                await self.index.remove(other.datasets)
+            note = f"superseded by {version}: volume kept, index entries removed"
+            await self.state.update(name, other.version, datasets=[], notes=[*other.notes, note])
+            report.notes.append(f"{other.version} superseded (volume kept until deleted)")
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _still_valid(row: FileRow, planned: PlannedFile) -> bool:
+    expected = planned.link.checksum or ""
+    if expected.startswith("sha256:"):
+        return row.sha256 == expected.removeprefix("sha256:").lower()
+    return row.size == planned.size

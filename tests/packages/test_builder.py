@@ -1,0 +1,240 @@
+"""Building packages from a loopback provider into real volumes: success, faults, resume, delete."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from everest_elearn.errors import Conflict, InvalidInput, TooLarge, UpstreamError
+from everest_elearn.packages.backends.directory import DirectoryVolumes
+from everest_elearn.packages.backends.docker_ import DockerVolumes
+from everest_elearn.packages.manifest import MANIFEST_PATH, READY_PATH
+from everest_elearn.packages.service import PackageService
+from everest_elearn.packages.state import BuildState
+from everest_elearn.packages.volumes import Volumes
+from everest_elearn.security.identity import Identity, Role
+from everest_elearn.settings import Settings
+from tests.packages.support import Catalogue, Gateway, Provider, product
+
+ADMIN = Identity("admin", frozenset({Role.ADMIN}))
+PARTICIPANT = Identity("ann", frozenset({Role.PARTICIPANT}))
+
+
+@pytest.fixture
+def provider() -> Iterator[Provider]:
+    with Provider() as running:
+        yield running
+
+
+@pytest.fixture
+def records(provider: Provider) -> Catalogue:
+    return Catalogue(
+        [
+            product(
+                provider, "S1A_A", {"vv.tif": os.urandom(300_000), "vh.tif": os.urandom(200_000)}
+            ),
+            product(provider, "S1A_B", {"vv.tif": os.urandom(150_000)}, day=18),
+            product(provider, "S1A_BAD", {"vv.tif": os.urandom(1000)}, day=19, corrupt=True),
+        ]
+    )
+
+
+@pytest.fixture(params=["directory", pytest.param("docker", marks=pytest.mark.docker)])
+def volumes(request: pytest.FixtureRequest, tmp_path: Path) -> Volumes:
+    if request.param == "directory":
+        return DirectoryVolumes(tmp_path / "volumes")
+    return DockerVolumes.connect()
+
+
+@pytest.fixture
+async def service(
+    tmp_path: Path, records: Catalogue, volumes: Volumes
+) -> AsyncIterator[PackageService]:
+    settings = Settings(data_dir=tmp_path / "data", packages={"flush_bytes": 250_000})
+    gateway = Gateway()
+    opened = await PackageService.open(settings, records, gateway, volumes=volumes)
+    yield opened
+    await opened.close()
+    await gateway.aclose()
+    for build in await opened.state.builds():
+        await volumes.remove(build.volume)
+
+
+def spec(name: str, version: str = "1.0", **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": name,
+        "version": version,
+        "description": "flood test",
+        "licence": "CC-BY-4.0",
+        "attribution": "Contains modified Copernicus Sentinel data",
+        "max_size": "10 MB",
+        "contents": [{"products": ["S1A_A", "S1A_B"], "files": ["*.tif"]}],
+    }
+    data.update(extra)
+    return data
+
+
+def unique() -> str:
+    return f"t{uuid.uuid4().hex[:8]}"
+
+
+async def test_build_lays_out_files_writes_manifest_and_is_idempotent(
+    service: PackageService, provider: Provider
+) -> None:
+    name = unique()
+    report = await service.build(spec(name), ADMIN)
+    assert report.state == "ready" and report.files == 3 and report.bytes == 650_000
+    volume = f"everest-pkg-{name}-1.0"
+    body = await service.volumes.read(volume, "sentinel-1a/GRD/2019-09-17/S1A_A/vv.tif")
+    assert body == provider.files["S1A_A/vv.tif"]
+    manifest = json.loads(await service.volumes.read(volume, MANIFEST_PATH))
+    by_path = {f["path"]: f for f in manifest["files"]}
+    assert (
+        by_path["sentinel-1a/GRD/2019-09-18/S1A_B/vv.tif"]["sha256"]
+        == hashlib.sha256(provider.files["S1A_B/vv.tif"]).hexdigest()
+    )
+    assert by_path["sentinel-1a/GRD/2019-09-17/S1A_A/vh.tif"]["source"].endswith("S1A_A/vh.tif")
+    assert manifest["licence"] == "CC-BY-4.0" and manifest["tools"]["everest-elearn"]
+    assert manifest["files"][0]["strategy"] == "pipe"
+    assert await service.volumes.read(volume, READY_PATH)
+    status = await service.status(name, "1.0", ADMIN)
+    assert status["state"] == "ready" and status["current"] is True
+    assert {f["state"] for f in status["progress"]["files"]} == {"durable"}
+
+    hits = provider.total_hits()
+    again = await service.build(spec(name), ADMIN)
+    assert again.state == "ready" and "already ready" in again.notes[0]
+    assert provider.total_hits() == hits
+    with pytest.raises(Conflict, match="different spec"):
+        await service.build(spec(name, description="changed"), ADMIN)
+
+
+async def test_checksum_mismatch_fails_and_the_previous_version_stays_ready(
+    service: PackageService,
+) -> None:
+    name = unique()
+    await service.build(spec(name), ADMIN)
+    broken = spec(name, "2.0", contents=[{"products": ["S1A_A", "S1A_BAD"]}])
+    with pytest.raises(UpstreamError, match=r"S1A_BAD/vv\.tif: checksum mismatch"):
+        await service.build(broken, ADMIN)
+    failed = await service.state.get(name, "2.0")
+    assert failed is not None and failed.state is BuildState.FAILED
+    assert failed.error is not None and "checksum mismatch" in failed.error
+    current = await service.state.current(name)
+    assert current is not None and current.version == "1.0"
+    assert await service.volumes.read(f"everest-pkg-{name}-1.0", READY_PATH)
+    with pytest.raises(Exception, match="not found"):
+        await service.volumes.read(f"everest-pkg-{name}-2.0", READY_PATH)
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"name": "../etc"}, "name"),
+        ({"name": "Flood Demo"}, "name"),
+        ({"version": "1/../../x"}, "version"),
+        ({"contents": [{"products": ["S1A_A"], "files": ["../../*.tif"]}]}, "contents.0.files.0"),
+        ({"contents": [{"products": ["S1A_A", "NOPE"]}]}, "contents.0.products.1"),
+        ({"max_size": "-5 GB"}, "max_size"),
+        ({"max_size": "900 TB"}, "max_size"),
+        ({"contents": [{"query": {"cloudCover": "[abc"}}]}, "contents.0.query.eo:cloudCover"),
+    ],
+)
+async def test_bad_specs_are_refused_before_anything_is_fetched(
+    service: PackageService, provider: Provider, change: dict[str, Any], where: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        await service.build(spec(unique()) | change, ADMIN)
+    assert caught.value.where.startswith(where.split(".eo:")[0])
+    assert provider.total_hits() == 0
+    assert await service.state.builds() == []
+
+
+async def test_impossible_sizes_are_refused_before_fetching(
+    service: PackageService, provider: Provider
+) -> None:
+    with pytest.raises(TooLarge, match="max_size"):
+        await service.build(spec(unique(), max_size="100 kB"), ADMIN)
+    assert provider.total_hits() == 0
+
+
+async def test_writes_need_a_writer(service: PackageService) -> None:
+    with pytest.raises(Exception, match="only administrators"):
+        await service.build(spec(unique()), PARTICIPANT)
+
+
+async def test_interrupted_build_resumes_and_skips_durable_files(
+    service: PackageService, provider: Provider
+) -> None:
+    name = unique()
+    gate = provider.hold["S1A_B/vv.tif"] = threading.Event()
+    task = asyncio.create_task(service.build(spec(name), ADMIN))
+    progress = None
+    for _ in range(300):
+        progress = service.progress.get((name, "1.0"))
+        if (
+            progress
+            and progress.files.get("sentinel-1a/GRD/2019-09-18/S1A_B/vv.tif", None)
+            and (progress.files["sentinel-1a/GRD/2019-09-18/S1A_B/vv.tif"].state == "fetching")
+        ):
+            break
+        await asyncio.sleep(0.05)
+    assert progress is not None
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    gate.set()
+    interrupted = await service.state.get(name, "1.0")
+    assert interrupted is not None and interrupted.state is BuildState.INTERRUPTED
+    with pytest.raises(Exception, match="not found"):
+        await service.volumes.read(f"everest-pkg-{name}-1.0", READY_PATH)
+
+    before = dict(provider.hits)
+    report = await service.build(spec(name), ADMIN)
+    assert report.state == "ready" and report.skipped_files >= 1
+    assert provider.hits["S1A_A/vv.tif"] == before["S1A_A/vv.tif"]
+    body = await service.volumes.read(
+        f"everest-pkg-{name}-1.0", "sentinel-1a/GRD/2019-09-18/S1A_B/vv.tif"
+    )
+    assert body == provider.files["S1A_B/vv.tif"]
+
+
+async def test_a_dead_builder_is_found_at_start_and_cleaned_up(
+    tmp_path: Path, service: PackageService, records: Catalogue, volumes: Volumes
+) -> None:
+    name = unique()
+    await service.build(spec(name), ADMIN)
+    # A build whose process died: marked building by a pid that no longer runs.
+    await service.state.transition(name, "1.0", (BuildState.READY,), BuildState.BUILDING)
+    await service.state.update(name, "1.0", runner=f"{os.uname().nodename}:999999999")
+    settings = service.settings.model_copy(
+        update={
+            "packages": service.settings.packages.model_copy(update={"on_interrupted": "cleanup"})
+        }
+    )
+    gateway = Gateway()
+    restarted = await PackageService.open(settings, records, gateway, volumes=volumes)
+    try:
+        assert await restarted.state.get(name, "1.0") is None
+        assert await volumes.get(f"everest-pkg-{name}-1.0") is None
+    finally:
+        await restarted.close()
+        await gateway.aclose()
+
+
+async def test_delete_frees_the_volume_and_the_registry(service: PackageService) -> None:
+    name = unique()
+    await service.build(spec(name), ADMIN)
+    await service.delete(name, "1.0", ADMIN)
+    assert await service.volumes.get(f"everest-pkg-{name}-1.0") is None
+    assert await service.state.get(name, "1.0") is None
+    assert await service.list_packages(ADMIN) == []
