@@ -122,3 +122,12 @@ def test_auto_uses_the_engine_when_it_answers(tmp_path: Path) -> None:
     volumes = open_volumes(Settings(data_dir=tmp_path))
     assert volumes.backend == "docker"
     assert "Docker volumes through the engine" in volumes.describe()
+
+
+async def test_local_path_shows_the_files_on_this_host(volumes: Volumes) -> None:
+    name = fresh(volumes)
+    await volumes.create(name, {"everest.kind": "package"})
+    async with volumes.writer(name) as writer:
+        await writer.write("a/b.bin", chunks_of(b"abc"), 3)
+    local = await volumes.local_path(name)
+    assert local is not None and (local / "a" / "b.bin").read_bytes() == b"abc"

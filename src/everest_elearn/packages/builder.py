@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from everest_elearn.catalogue.model import Record
 from everest_elearn.errors import Conflict, EverestError, TooLarge, UpstreamError
 from everest_elearn.gateway.delivery import FileStream
+from everest_elearn.packages.indexing import IndexOutcome
 from everest_elearn.packages.manifest import (
     MANIFEST_PATH,
     READY_PATH,
@@ -48,12 +49,16 @@ class FileGateway(Protocol):
 
 
 class PackageIndex(Protocol):
-    """Indexes a package's files in the Open Data Cube (``packages/datacube.py`` adapts to it)."""
+    """Indexes a package's files in the Open Data Cube (``indexing.OdcPackageIndex``)."""
 
     async def add(
-        self, manifest: Manifest, records: Sequence[Record], volume: VolumeInfo
-    ) -> list[str]:
-        """Index the package's datasets; returns their ids."""
+        self,
+        manifest: Manifest,
+        records: Sequence[Record],
+        volume: VolumeInfo,
+        identity: Identity,
+    ) -> IndexOutcome:
+        """Index the package's datasets; their ids, and notes on products left out."""
 
     async def remove(self, dataset_ids: Sequence[str]) -> None: ...
 
@@ -167,7 +172,9 @@ class Builder:
             )
             progress.set_phase("indexing")
             if self.index is not None:
-                datasets = await self.index.add(manifest, plan.records, volume)
+                outcome = await self.index.add(manifest, plan.records, volume, identity)
+                datasets = outcome.datasets
+                report.notes.extend(outcome.notes)
             else:
                 report.notes.append("no Open Data Cube configured: the package is not indexed")
             manifest.datasets = datasets
@@ -200,7 +207,7 @@ class Builder:
             )
             progress.set_phase("failed", reason)
             raise
-        await self._supersede(spec.name, spec.version, report)
+        await self._supersede(spec.name, spec.version, datasets, report)
         report.state, report.datasets = "ready", len(datasets)
         report.files, report.bytes = len(entries), manifest.total_bytes
         report.seconds = round(time.monotonic() - started, 3)
@@ -326,7 +333,9 @@ class Builder:
             await writer.flush()  # the marker only after the manifest is in place
             await writer.write(READY_PATH, _once(ready), len(ready))
 
-    async def _supersede(self, name: str, version: str, report: BuildReport) -> None:
+    async def _supersede(
+        self, name: str, version: str, datasets: list[str], report: BuildReport
+    ) -> None:
         """Older ready versions keep their volume (still mounted by running servers) but leave the
         index, so ``dc.load`` sees one version of each dataset."""
         for other in await self.state.builds("package"):
@@ -336,8 +345,10 @@ class Builder:
                 or other.state is not BuildState.READY
             ):
                 continue
-            if other.datasets and self.index is not None:
-                await self.index.remove(other.datasets)
+            # Dataset ids are stable per package and product, so versions share them.
+            stale = [d for d in other.datasets if d not in datasets]
+            if stale and self.index is not None:
+                await self.index.remove(stale)
             note = f"superseded by {version}: volume kept, index entries removed"
             await self.state.update(name, other.version, datasets=[], notes=[*other.notes, note])
             report.notes.append(f"{other.version} superseded (volume kept until deleted)")

@@ -6,6 +6,7 @@ import re
 from collections.abc import AsyncIterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 from everest_elearn.errors import InvalidInput
@@ -83,6 +84,9 @@ class Volumes(Protocol):
 
     async def copy(self, source: str, target: str) -> None:
         """Copy every file of volume ``source`` into volume ``target`` (both must exist)."""
+
+    async def local_path(self, name: str) -> Path | None:
+        """A folder on this host where the volume's files can be read, when there is one."""
 
 
 def check_volume_name(name: str) -> str:

@@ -134,3 +134,7 @@ class DirectoryVolumes:
                 raise NotFound("volume", directory.name)
         # Symlinks are copied as links, never followed: a results folder must not reach outside.
         await asyncio.to_thread(shutil.copytree, src, dst, symlinks=True, dirs_exist_ok=True)
+
+    async def local_path(self, name: str) -> Path | None:
+        directory = self._dir(name)
+        return directory.resolve() if directory.is_dir() else None

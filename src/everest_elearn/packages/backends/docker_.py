@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
 import queue
 import tarfile
 import threading
@@ -17,6 +18,7 @@ import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 import docker.errors
@@ -263,6 +265,16 @@ class DockerVolumes:
         await self._call(volume.remove)
         return True
 
+    async def local_path(self, name: str) -> Path | None:
+        """The volume's mount point when the engine runs on this host and we may read it."""
+        try:
+            volume = await self._call(self.client.volumes.get, check_volume_name(name))
+        except docker.errors.NotFound:
+            return None
+        mountpoint = Path(volume.attrs.get("Mountpoint") or "/nonexistent")
+        readable = await asyncio.to_thread(_readable_dir, mountpoint)
+        return mountpoint if readable else None
+
     async def _ensure_image(self) -> None:
         async with self._image_lock:
             if self._image_ready:
@@ -355,3 +367,7 @@ class DockerVolumes:
         stream, _ = self.client.api.get_archive(container, "/src/.")
         if not self.client.api.put_archive(container, MOUNT, data=stream):
             raise BackendUnavailable("docker engine (put_archive refused)")
+
+
+def _readable_dir(path: Path) -> bool:
+    return path.is_dir() and os.access(path, os.R_OK | os.X_OK)

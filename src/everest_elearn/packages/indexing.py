@@ -1,0 +1,125 @@
+"""Indexes a built package in the Open Data Cube through ``packages/datacube.py``.
+
+Each product's files are read where the volume shows on this host (its folder, or the Docker
+volume's mount point when the engine runs here); otherwise the rasters are copied out of the
+volume into a temporary folder first, since rasterio must open them to learn their grids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from everest_elearn.catalogue.model import Record
+from everest_elearn.errors import InvalidInput, NotFound
+from everest_elearn.packages.manifest import Manifest
+from everest_elearn.packages.plan import ProductCatalogue, file_name_of
+from everest_elearn.packages.volumes import VolumeInfo, Volumes
+from everest_elearn.security.identity import Identity
+
+if TYPE_CHECKING:
+    from everest_elearn.packages.datacube import DatacubeIndex
+
+
+@dataclass
+class IndexOutcome:
+    datasets: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def asset_key(link_title: str | None, file_name: str) -> str:
+    """The asset a file holds: the link's title (STAC asset key), else the name without suffix."""
+    return link_title or file_name.rpartition(".")[0] or file_name
+
+
+class OdcPackageIndex:
+    """The builder's ``PackageIndex`` over a ``DatacubeIndex``; datasets point at the mount root."""
+
+    def __init__(
+        self,
+        index: DatacubeIndex,
+        catalogue: ProductCatalogue,
+        volumes: Volumes,
+        mount_root: str,
+    ) -> None:
+        self.index = index
+        self.catalogue = catalogue
+        self.volumes = volumes
+        self.mount_root = mount_root
+
+    async def add(
+        self,
+        manifest: Manifest,
+        records: Sequence[Record],
+        volume: VolumeInfo,
+        identity: Identity,
+    ) -> IndexOutcome:
+        outcome = IndexOutcome()
+        paths: dict[str, dict[str, str]] = {}
+        for entry in manifest.files:
+            paths.setdefault(entry.product, {})[entry.file_name] = entry.path
+        local = await self.volumes.local_path(volume.name)
+        scratch: Path | None = None
+        try:
+            if local is None:
+                scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="everest-index-"))
+                local = scratch
+            collections: dict[str, Record | None] = {}
+            for record in records:
+                parent = record.parent_identifier or ""
+                if parent not in collections:
+                    collections[parent] = await self._collection(parent, identity, outcome)
+                collection = collections[parent]
+                if collection is None:
+                    continue
+                files = paths.get(record.identifier, {})
+                assets: dict[str, Path] = {}
+                for link in record.data_links:
+                    path = files.get(file_name_of(link))
+                    if path is not None:
+                        if scratch is not None:
+                            await self._export(volume.name, path, scratch)
+                        assets[asset_key(link.title, file_name_of(link))] = local / path
+                try:
+                    await self.index.ensure_product(collection)
+                    dataset = await self.index.index_record(
+                        collection,
+                        record,
+                        assets,
+                        package=manifest.name,
+                        package_dir=local,
+                        mount_root=self.mount_root,
+                    )
+                except InvalidInput as exc:
+                    # A product whose files do not make a dataset (bands left out by the spec,
+                    # not rasters) stays in the package, readable as files, and the report says so.
+                    outcome.notes.append(f"{record.identifier} not indexed: {exc}")
+                    continue
+                outcome.datasets.append(str(dataset))
+        finally:
+            if scratch is not None:
+                await asyncio.to_thread(shutil.rmtree, scratch, ignore_errors=True)
+        return outcome
+
+    async def _collection(
+        self, identifier: str, identity: Identity, outcome: IndexOutcome
+    ) -> Record | None:
+        try:
+            return await self.catalogue.get(identifier, identity)
+        except NotFound:
+            outcome.notes.append(f"collection {identifier!r} unknown: its products are not indexed")
+            return None
+
+    async def _export(self, volume: str, path: str, scratch: Path) -> None:
+        target = scratch / path
+        await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(target.write_bytes, await self.volumes.read(volume, path))
+
+    async def remove(self, dataset_ids: Sequence[str]) -> None:
+        await self.index.remove_datasets(UUID(i) for i in dataset_ids)
