@@ -18,7 +18,7 @@ from everest_elearn.catalogue.factory import create_store
 from everest_elearn.catalogue.store import CatalogueStore
 from everest_elearn.settings import Settings
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "elasticsearch"]
 
 
 @pytest.fixture
