@@ -14,10 +14,11 @@ from everest_elearn.catalogue.backends.elasticsearch_ import ElasticsearchStore
 from everest_elearn.catalogue.backends.es_client import ElasticsearchEngine, OpenSearchEngine
 from everest_elearn.catalogue.backends.es_mapping import slug
 from everest_elearn.catalogue.model import Kind, Record
-from everest_elearn.catalogue.query import OneOf, Query, SortKey
+from everest_elearn.catalogue.query import OneOf, Query, SortKey, SpatialRelation
 from everest_elearn.catalogue.registry import REGISTRY
 from everest_elearn.errors import BackendUnavailable, UpstreamError
 from everest_elearn.settings import CatalogueSettings
+from tests.contract.records import box
 from tests.fixtures.osmem import MediaTypeProxy, engine_settings
 
 COLLECTION = "S2:L2A"
@@ -131,10 +132,17 @@ async def test_mapping_comes_from_the_registry(
     assert fields["start"]["type"] == fields["end"]["type"] == "date"
 
 
+@pytest.mark.parametrize("flavour", ["elasticsearch", "opensearch"])
 async def test_large_collections_split_into_year_indices(
-    es_catalogue_settings: CatalogueSettings, osmem: OsmemServer
+    flavour: str,
+    es_catalogue_settings: CatalogueSettings,
+    os_catalogue_settings: CatalogueSettings,
+    osmem: OsmemServer,
 ) -> None:
-    settings = es_catalogue_settings.model_copy(update={"elasticsearch_partition_threshold": 6})
+    chosen = es_catalogue_settings if flavour == "elasticsearch" else os_catalogue_settings
+    settings = chosen.model_copy(
+        update={"elasticsearch_partition_threshold": 6, "elasticsearch_flavour": flavour}
+    )
     store = ElasticsearchStore(settings)
     await store.open()
     try:
@@ -262,3 +270,34 @@ async def test_no_server_at_open_is_backend_unavailable_without_leaking_secrets(
         assert secret not in str(caught.value)
         assert secret not in caplog.text
     assert await store.ping() is False
+
+
+async def test_engine_geometry_check_sends_geo_shape_to_the_engine(
+    es_catalogue_settings: CatalogueSettings,
+) -> None:
+    # "engine" (the production default) leaves the relation to geo_shape. osmem evaluates it on
+    # bounding boxes, which is exact for these axis-aligned boxes.
+    settings = es_catalogue_settings.model_copy(update={"elasticsearch_geometry_check": "engine"})
+    store = ElasticsearchStore(settings)
+    await store.open()
+    try:
+        tiles = [
+            r.model_copy(update={"geometry": box(i, 0, i + 1, 1)})
+            for i, r in enumerate(products(5))
+        ]
+        await store.upsert([collection(), *tiles])
+
+        async def found(area: dict[str, object], relation: SpatialRelation) -> list[str]:
+            query = Query(parent=COLLECTION, geometry=area, spatial_relation=relation, limit=20)
+            return sorted(r.identifier for r in (await store.search(query)).records)
+
+        inside = box(2.2, 0.2, 2.8, 0.8)
+        assert await found(box(1.5, 0.2, 3.5, 0.8), SpatialRelation.INTERSECTS) == [
+            "P0001",
+            "P0002",
+            "P0003",
+        ]
+        assert await found(inside, SpatialRelation.CONTAINS) == ["P0002"]
+        assert await found(box(-1, -1, 2.5, 2), SpatialRelation.DISJOINT) == ["P0003", "P0004"]
+    finally:
+        await store.close()
