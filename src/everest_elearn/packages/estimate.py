@@ -6,8 +6,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from everest_elearn.catalogue.model import Record
-from everest_elearn.packages.plan import Plan
+from everest_elearn.errors import EverestError
+from everest_elearn.packages.plan import Plan, PlannedFile
 from everest_elearn.packages.spec import format_size
+from everest_elearn.security.identity import Identity
 
 
 @runtime_checkable
@@ -60,8 +62,36 @@ class Estimate:
         )
 
 
-async def estimate(plan: Plan, gateway: object) -> Estimate:
-    """Counts from the catalogue's link lengths; holdings from the gateway when it can tell."""
+async def _held(gateway: object, planned: PlannedFile, identity: Identity) -> str | None:
+    if isinstance(gateway, StoredLookup):
+        return await gateway.stored(planned.record, planned.file_name)
+    from everest_elearn.gateway.delivery import Strategy
+    from everest_elearn.gateway.service import Gateway
+
+    assert isinstance(gateway, Gateway)
+    try:
+        plan = gateway.plan(planned.record, planned.file_name, identity)
+    except EverestError:
+        return None  # the build would fail on it too; the estimate only counts holdings
+    wanted = (planned.link.checksum or "").lower()
+    for strategy in (Strategy.MIRROR, Strategy.CACHE):
+        found = await gateway.store.stat(plan.key(strategy))
+        if found is None:
+            continue
+        if wanted.startswith("sha256:") and found.meta.get("sha256") != wanted[7:]:
+            continue  # a stale copy: the gateway would fetch anew
+        return strategy.value
+    return None
+
+
+def _knows_holdings(gateway: object) -> bool:
+    from everest_elearn.gateway.service import Gateway
+
+    return isinstance(gateway, (StoredLookup, Gateway))
+
+
+async def estimate(plan: Plan, gateway: object, identity: Identity) -> Estimate:
+    """Counts from the catalogue's link lengths; holdings from the gateway's object store."""
     result = Estimate(
         name=plan.spec.name,
         version=plan.spec.version,
@@ -70,11 +100,11 @@ async def estimate(plan: Plan, gateway: object) -> Estimate:
         bytes=plan.known_bytes,
         unknown_sizes=plan.unknown_sizes,
         max_size=plan.spec.max_size,
-        stored_known=isinstance(gateway, StoredLookup),
+        stored_known=_knows_holdings(gateway),
     )
-    if isinstance(gateway, StoredLookup):
+    if result.stored_known:
         for planned in plan.files:
-            where = await gateway.stored(planned.record, planned.file_name)
+            where = await _held(gateway, planned, identity)
             if where:
                 result.stored_files[where] = result.stored_files.get(where, 0) + 1
                 result.stored_bytes[where] = result.stored_bytes.get(where, 0) + (planned.size or 0)

@@ -11,6 +11,7 @@ from everest_elearn.errors import Conflict, Forbidden, NotFound, Unauthorized
 from everest_elearn.packages.backends import open_volumes
 from everest_elearn.packages.builder import Builder, BuildReport, FileGateway, PackageIndex
 from everest_elearn.packages.estimate import Estimate, estimate
+from everest_elearn.packages.indexing import OdcPackageIndex
 from everest_elearn.packages.plan import Plan, ProductCatalogue, resolve
 from everest_elearn.packages.progress import BuildProgress
 from everest_elearn.packages.spec import PackageSpec, parse_spec
@@ -22,6 +23,20 @@ from everest_elearn.settings import Settings
 log = logging.getLogger(__name__)
 
 WRITERS = frozenset({Role.ADMIN, Role.MANAGER, Role.DEVELOPER})
+
+
+def open_index(
+    settings: Settings, catalogue: ProductCatalogue, volumes: Volumes
+) -> OdcPackageIndex:
+    """The ODC index of ``datacube.db_url``; datacube is imported only when one is configured."""
+    from everest_elearn.packages.datacube import DatacubeIndex
+
+    return OdcPackageIndex(
+        DatacubeIndex.from_settings(settings.datacube),
+        catalogue,
+        volumes,
+        settings.datacube.mount_root,
+    )
 
 
 def require_writer(identity: Identity) -> None:
@@ -68,10 +83,15 @@ class PackageService:
         gateway: FileGateway,
         index: PackageIndex | None = None,
         volumes: Volumes | None = None,
+        use_datacube: bool = True,
     ) -> PackageService:
+        """Open the registry and the volumes; the ODC index too when ``datacube.db_url`` is set."""
         state = PackageState(settings.packages.state_path or settings.data_dir / "packages.sqlite")
         await state.open()
-        service = cls(settings, catalogue, gateway, volumes or open_volumes(settings), state, index)
+        volumes = volumes or open_volumes(settings)
+        if index is None and use_datacube and settings.datacube.db_url is not None:
+            index = open_index(settings, catalogue, volumes)
+        service = cls(settings, catalogue, gateway, volumes, state, index)
         for line in await service.recover():
             log.warning("packages: %s", line)
         return service
@@ -81,6 +101,8 @@ class PackageService:
             task.cancel()
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)
         await self.state.close()
+        if isinstance(self.index, OdcPackageIndex):
+            await self.index.index.close()
 
     def describe(self) -> str:
         return self.volumes.describe()
@@ -116,7 +138,7 @@ class PackageService:
         return [parse_spec(d) for d in await self.state.list_specs()]
 
     async def estimate(self, spec: PackageSpec | dict[str, Any], identity: Identity) -> Estimate:
-        return await estimate(await self.plan(spec, identity), self.gateway)
+        return await estimate(await self.plan(spec, identity), self.gateway, identity)
 
     # builds ------------------------------------------------------------------------------
 
