@@ -105,6 +105,9 @@ def _split_polygon(poly: shapely.Polygon) -> list[shapely.Polygon]:
         shift = round((shell_x - ring[0][0]) / 360) * 360
         holes.append([(x + shift, y) for x, y in ring])
     whole = shapely.make_valid(shapely.Polygon(shell, holes))
+    if whole.area == 0 or (whole.bounds[2] - whole.bounds[0]) > (poly.bounds[2] - poly.bounds[0]):
+        # Unwrapping made it worse (e.g. a box from -180 to 180): the polygon never crossed.
+        whole = poly if poly.is_valid else shapely.make_valid(poly)
     west, _, east, _ = whole.bounds
     if west >= -180 and east <= 180:
         return _polygons(whole)
