@@ -67,6 +67,10 @@ class CatalogueSettings(BaseModel):
     max_count: int = 500
     # Load the bundled sample catalogue into an empty embedded catalogue at start.
     load_samples: bool = True
+    # Data host of the samples' generated products (placeholder ``.invalid`` host when None).
+    samples_base_url: str | None = None
+    # Largest document ``POST /catalogue/ingest`` accepts, in bytes; larger ones answer 413.
+    ingest_max_bytes: int = 50_000_000
 
 
 class SecuritySettings(BaseModel):

@@ -98,7 +98,7 @@ def _xml(data: bytes, parent: str | None, source: str | None) -> Parsed:
 
 
 def _unreadable(label: str, reason: str, source: str | None) -> Parsed:
-    return Parsed(format=label, rejected=[Problem(reason, source=source)])
+    return Parsed(format=label, source=source, rejected=[Problem(reason, source=source)])
 
 
 def _guess_identifier(obj: Any) -> str | None:
@@ -117,7 +117,7 @@ def _guess_identifier(obj: Any) -> str | None:
 def _loop(
     label: str, items: Iterable[Any], parse: Callable[[Any], Entry], source: str | None
 ) -> Parsed:
-    parsed = Parsed(format=label)
+    parsed = Parsed(format=label, source=source)
     for position, obj in enumerate(items, start=1):
         try:
             record, warnings = parse(obj)

@@ -36,6 +36,7 @@ class Parsed:
     """The outcome of parsing one document; ``format`` names what was detected."""
 
     format: str
+    source: str | None = None
     records: list[tuple[int, Record]] = field(default_factory=list)
     rejected: list[Problem] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
