@@ -22,8 +22,8 @@ SERVICE = "catalogue search engine"
 Flavour = Literal["elasticsearch", "opensearch"]
 
 
-class EngineError(Exception):
-    """An error answer from the engine (not a connection failure)."""
+class EngineError(UpstreamError):
+    """An error answer from the engine (not a connection failure); a 502 if nobody handles it."""
 
     def __init__(self, status: int, kind: str, reason: str) -> None:
         self.status = status
