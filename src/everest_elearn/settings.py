@@ -162,6 +162,62 @@ class HubSettings(BaseModel):
     """The JupyterHub edge: spawner, OIDC, courses service (issue: hub)."""
 
     notebook_image: str = "everest/notebook:latest"
+    # Where participants' browsers reach the hub (the proxy), and the hub's own API port.
+    host: str = "127.0.0.1"
+    port: int = 8800
+    hub_port: int = 8801
+    proxy_api_port: int = 8802
+    courses_port: int = 8803
+    # Public base URL when behind another proxy; None = http://<host>:<port>.
+    public_url: str | None = None
+    # Hub state (database, cookie secret, proxy token); None = <data_dir>/hub.
+    state_dir: Path | None = None
+    # "oidc": GenericOAuthenticator against oidc_issuer; "dummy": local demo only (no real login).
+    authenticator: Literal["oidc", "dummy"] = "oidc"
+    oidc_issuer: str | None = None
+    # Endpoints; None = from <issuer>/.well-known/openid-configuration at start.
+    oidc_authorize_url: str | None = None
+    oidc_token_url: str | None = None
+    oidc_userinfo_url: str | None = None
+    oidc_client_id: str = "everest-hub"
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email", "groups"])
+    oidc_username_claim: str = "preferred_username"
+    oidc_groups_claim: str = "groups"
+    # Identity-provider group -> platform role (administrator, course-manager, module-developer,
+    # participant). Users in none of them are participants.
+    group_roles: dict[str, str] = Field(default_factory=dict)
+    # Only members of these provider groups may log in; empty = everyone the provider knows.
+    allowed_groups: list[str] = Field(default_factory=list)
+    # Encrypts auth_state (like JUPYTERHUB_CRYPT_KEY): 32 bytes, hex or base64.
+    crypt_key: SecretStr | None = None
+    # "docker": one container per user; "local": local processes (no Docker engine; demo only).
+    spawner: Literal["docker", "local"] = "docker"
+    docker_url: str | None = None
+    mem_limit: str | None = "4G"
+    cpu_limit: float | None = 2.0
+    # Per role overrides: {"module-developer": {"image": ..., "mem_limit": "8G", "cpu_limit": 4}}.
+    role_limits: dict[str, dict[str, str | float]] = Field(default_factory=dict)
+    home_volume: str = "everest-home-{username}"
+    results_volume: str = "everest-results-{username}"
+    # Servers idle this long (seconds) are stopped; 0 = never.
+    idle_timeout: int = 3600
+    # Spawns in flight at once; later ones wait with their queue position shown.
+    concurrent_spawn_limit: int = 20
+    active_server_limit: int = 0
+    start_timeout: int = 300
+    # Courses, enrolments, feedback (SQLite); None = <data_dir>/courses.sqlite.
+    courses_db: Path | None = None
+    # Module repositories: a folder of bare git repositories; None = <data_dir>/modules.
+    modules_dir: Path | None = None
+    # Where the Data Agency is reached from containers (they call it as the user).
+    agency_url: str | None = None
+    # Token of the "everest-admin" hub service (CLI and operators call the hub API with it).
+    admin_api_token: SecretStr | None = None
+    # Opening the hub goes straight to the provider's login page.
+    auto_login: bool = True
+    # Labels put on every notebook container (operators find them by these).
+    container_labels: dict[str, str] = Field(default_factory=dict)
 
 
 class Settings(BaseSettings):

@@ -1,0 +1,1 @@
+"""Stores for courses, enrolments and feedback."""

@@ -1,0 +1,1 @@
+"""The JupyterHub edge: the spawner, single sign-on, ``configure(c, settings)``."""

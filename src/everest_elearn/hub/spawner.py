@@ -1,0 +1,289 @@
+"""EverestSpawner: DockerSpawner with course packages, results, shares, ODC and modules mounted."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+from dockerspawner import DockerSpawner
+from jupyterhub.utils import random_port
+from traitlets import Bool, Dict, Int, Unicode, default, validate
+
+from everest_elearn.courses.backends.sqlite import SqliteCourseStore
+from everest_elearn.courses.service import CourseService
+from everest_elearn.hub.plan import Mount, SpawnPlan, make_plan
+from everest_elearn.hub.queue import SpawnQueue
+from everest_elearn.modules.repository import ModuleRepository
+from everest_elearn.modules.sync import ModuleSyncer
+
+ROLE_GROUP_PREFIX = "role-"
+
+
+class SpawnFailed(Exception):
+    """A spawn failure with a message meant for the participant (JupyterHub shows it as is)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.jupyterhub_message = message
+
+
+class EverestSpawner(DockerSpawner):  # type: ignore[misc]
+    """One container per user on the host network, with the user's courses mounted."""
+
+    courses_db = Unicode(
+        "",
+        config=True,
+        help="SQLite file of the courses service: which courses, packages and modules a user has.",
+    )
+    modules_dir = Unicode(
+        "",
+        config=True,
+        help="Folder of bare git repositories (<module>.git) that course modules are pinned in.",
+    )
+    package_volume_template = Unicode(
+        "everest-pkg-{name}-{version}",
+        config=True,
+        help="Docker volume holding a data package, formatted with the package's name and version.",
+    )
+    packages_path = Unicode(
+        "/home/jovyan/data",
+        config=True,
+        help="Each package of the user's courses is mounted read-only at <packages_path>/<name>.",
+    )
+    home_volume_template = Unicode(
+        "everest-home-{username}",
+        config=True,
+        help="The user's home volume (keeps notebooks and edits across servers); empty = no volume.",
+    )
+    results_volume_template = Unicode(
+        "everest-results-{username}",
+        config=True,
+        help="The user's results volume, mounted read-write at results_path.",
+    )
+    results_path = Unicode(
+        "/home/jovyan/results", config=True, help="Where the results volume is mounted."
+    )
+    shared_path = Unicode(
+        "/home/jovyan/shared",
+        config=True,
+        help="Results other users shared with this user appear read-only at <shared_path>/<name>.",
+    )
+    modules_path = Unicode(
+        "/home/jovyan/courses",
+        config=True,
+        help="Course modules are brought into <modules_path>/<course>/<module>.",
+    )
+    odc_db_url = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="Open Data Cube database URL with a read-only role, given to notebooks as ODC_DEFAULT_DB_URL.",
+    )
+    odc_index_driver = Unicode(
+        "postgres", config=True, help="ODC_DEFAULT_INDEX_DRIVER in containers."
+    )
+    agency_url = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="Data Agency URL given to notebooks (EVEREST_AGENCY_URL).",
+    )
+    user_uid = Int(1000, config=True, help="uid the notebook server runs as (jovyan).")
+    user_gid = Int(
+        1000, config=True, help="gid owning the user's writable volumes (jovyan's group)."
+    )
+    role_limits = Dict(
+        config=True,
+        help="Per platform role: {'module-developer': {'image': ..., 'mem_limit': '8G', 'cpu_limit': 4}}. "
+        "A course's own image and limits win over these.",
+    )
+    spawn_slots = Int(
+        20,
+        config=True,
+        help="Containers started at once; later spawns wait their turn and are told their queue position.",
+    )
+    sync_modules = Bool(
+        True, config=True, help="Bring the course modules into the home at each spawn."
+    )
+
+    @default("network_name")
+    def _default_network(self) -> str:
+        return "host"
+
+    @default("use_internal_ip")
+    def _default_internal_ip(self) -> bool:
+        # Host networking: no port bindings; get_ip_and_port answers from self.port.
+        return True
+
+    @default("ip")
+    def _default_ip(self) -> str:
+        return "127.0.0.1"
+
+    @default("remove")
+    def _default_remove(self) -> bool:
+        # Containers are disposable: everything worth keeping lives in the home and results volumes.
+        return True
+
+    @default("pull_policy")
+    def _default_pull_policy(self) -> str:
+        return "never"
+
+    @default("cmd")
+    def _default_cmd(self) -> list[str]:
+        return ["jupyterhub-singleuser"]
+
+    @default("notebook_dir")
+    def _default_notebook_dir(self) -> str:
+        return "/home/jovyan"
+
+    @validate("spawn_slots")
+    def _valid_slots(self, proposal: Any) -> int:
+        value = int(proposal.value)
+        if value < 1:
+            raise ValueError("spawn_slots must be at least 1")
+        return value
+
+    _queues: dict[int, SpawnQueue] = {}
+    _events: list[dict[str, Any]]
+    _plan: SpawnPlan | None = None
+
+    # -- spawning ---------------------------------------------------------------------------
+
+    def _emit(self, progress: int, message: str) -> None:
+        if not hasattr(self, "_events"):
+            self._events = []
+        self._events.append({"progress": progress, "message": message})
+        self.log.info("spawn %s: %s", self.user.name, message)
+
+    async def progress(self) -> AsyncIterator[dict[str, Any]]:
+        """Spawn progress as the hub's progress page shows it."""
+        seen = 0
+        while True:
+            events = getattr(self, "_events", [])
+            while seen < len(events):
+                yield events[seen]
+                seen += 1
+            if not self._spawn_pending and seen >= len(getattr(self, "_events", [])):
+                return
+            await asyncio.sleep(0.25)
+
+    def course_service(self) -> CourseService:
+        return CourseService(SqliteCourseStore(Path(self.courses_db)))
+
+    def user_roles(self) -> set[str]:
+        roles = {
+            g.name[len(ROLE_GROUP_PREFIX) :]
+            for g in self.user.groups
+            if g.name.startswith(ROLE_GROUP_PREFIX)
+        }
+        if self.user.admin:
+            roles.add("administrator")
+        return roles
+
+    async def start(self) -> tuple[str, int]:
+        self._events = []
+        queue = self._queues.setdefault(self.spawn_slots, SpawnQueue(self.spawn_slots))
+        async with queue.slot(lambda position: self._emit(5, queue.message(position))):
+            return await self._start_in_slot()
+
+    async def _start_in_slot(self) -> tuple[str, int]:
+        self._emit(10, "Looking up your courses")
+        plan = await self.make_plan()
+        self._plan = plan
+        self.image = plan.image
+        if plan.mem_limit:
+            self.mem_limit = plan.mem_limit
+        if plan.cpu_limit:
+            self.cpu_limit = plan.cpu_limit
+        self.volumes = {m.source: {"bind": m.target, "mode": m.mode} for m in plan.mounts}
+        await self.check_volumes(plan)
+        self.port = random_port()
+        self._emit(40, f"Starting your server ({plan.describe()})")
+        try:
+            await super().start()
+        except docker.errors.ImageNotFound as error:
+            raise SpawnFailed(
+                f"The software image {self.image!r} for your course is not installed on this server. "
+                "Please tell the course manager."
+            ) from error
+        except docker.errors.APIError as error:
+            self.log.error("docker refused to start %s: %s", self.user.name, error)
+            raise SpawnFailed(
+                "Your server could not be started by the container engine. Please try again in a "
+                "minute; if it keeps failing, tell the course manager."
+            ) from error
+        await self.fix_ownership(plan)
+        if self.sync_modules and plan.modules:
+            self._emit(70, f"Bringing {len(plan.modules)} course module(s) into your home folder")
+            await self.syncer().sync_all(self, plan)
+        self._emit(90, "Waiting for JupyterLab to answer")
+        return await self.get_ip_and_port()
+
+    async def get_ip_and_port(self) -> tuple[str, int]:
+        return "127.0.0.1", int(self.port)
+
+    async def make_plan(self) -> SpawnPlan:
+        courses = []
+        if self.courses_db:
+            courses = await self.course_service().courses_of(self.user.name)
+        shares = await self.find_shares()
+        return make_plan(
+            spawner=self,
+            username=self.escaped_name,
+            courses=[c for c, _ in courses],
+            chosen=self.user_options.get("course"),
+            roles=self.user_roles(),
+            shares=shares,
+        )
+
+    async def find_shares(self) -> list[Mount]:
+        """Results volumes other users shared with this user (label ``everest.share.<user>``)."""
+        volumes = await self.docker(
+            "volumes", filters={"label": ["everest.kind=share", f"everest.share.{self.user.name}"]}
+        )
+        mounts = []
+        for volume in (volumes or {}).get("Volumes") or []:
+            labels = volume.get("Labels") or {}
+            label = labels.get("everest.name") or volume["Name"]
+            mounts.append(Mount(volume["Name"], f"{self.shared_path}/{label}", "ro"))
+        return mounts
+
+    async def check_volumes(self, plan: SpawnPlan) -> None:
+        """Every package volume must exist; a missing one is named in words a participant understands."""
+        self._emit(20, f"Mounting {len(plan.packages)} data package(s) read-only")
+        for mount in plan.mounts:
+            try:
+                await self.docker("inspect_volume", mount.source)
+            except docker.errors.NotFound:
+                if mount.mode == "ro":
+                    raise SpawnFailed(
+                        f"The data package {mount.label!r} of your course is not available yet. "
+                        "Please tell the course manager."
+                    ) from None
+                await self.docker("create_volume", name=mount.source, labels=mount.labels)
+
+    async def fix_ownership(self, plan: SpawnPlan) -> None:
+        """Writable volumes start root-owned; hand their top folder to the notebook user."""
+        targets = [m.target for m in plan.mounts if m.mode == "rw"]
+        if not targets:
+            return
+        owner = f"{self.user_uid}:{self.user_gid}"
+        await self.exec(["chown", owner, *targets], user="0")
+
+    async def exec(self, cmd: list[str], user: str | None = None) -> str:
+        """Run a command in the user's container; raises with its output when it fails."""
+        exec_id = await self.docker(
+            "exec_create", self.container_id, cmd, user=user or str(self.user_uid)
+        )
+        output = await self.docker("exec_start", exec_id)
+        info = await self.docker("exec_inspect", exec_id)
+        text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
+        if info.get("ExitCode"):
+            raise RuntimeError(f"{cmd[0]} failed in {self.object_name}: {text.strip()[-500:]}")
+        return text
+
+    def syncer(self) -> ModuleSyncer:
+        return ModuleSyncer(ModuleRepository(Path(self.modules_dir)), self.modules_path)
