@@ -156,6 +156,9 @@ class PackageService:
             raise Conflict(f"package {key[0]} {key[1]} is being built")
         progress = progress or BuildProgress(*key)
         self.progress[key] = progress
+        return await self._build(plan, identity, progress)
+
+    async def _build(self, plan: Plan, identity: Identity, progress: BuildProgress) -> BuildReport:
         data = plan.spec.model_dump(mode="json", exclude_none=True)
         await self.state.put_spec(plan.spec.name, plan.spec.version, data, identity.subject)
         return await self.builder.build(plan, identity, progress)
@@ -171,14 +174,15 @@ class PackageService:
             raise Conflict(f"package {key[0]} {key[1]} is being built")
         progress = BuildProgress(*key)
         self.progress[key] = progress
-        self.tasks[key] = asyncio.create_task(self._background(plan.spec, identity, progress))
+        self.tasks[key] = asyncio.create_task(self._background(plan, identity, progress))
         return progress
 
     async def _background(
-        self, spec: PackageSpec, identity: Identity, progress: BuildProgress
+        self, plan: Plan, identity: Identity, progress: BuildProgress
     ) -> BuildReport:
+        spec = plan.spec
         try:
-            return await self.build(spec, identity, progress)
+            return await self._build(plan, identity, progress)
         except Exception as exc:
             # The reason is in the registry and the progress; the task must not log it twice.
             log.warning("package %s %s failed: %s", spec.name, spec.version, exc)
@@ -195,12 +199,15 @@ class PackageService:
         """The registry's view plus, while this process builds it, live per-file progress."""
         require_reader(identity)
         build = await self.state.get(name, version)
+        live = self.progress.get((name, version))
+        if build is None and live is not None and live.phase != "failed":
+            return {"name": name, "version": version, "state": "building", "current": False,
+                    "error": None, "progress": live.to_dict()}  # fmt: skip
         if build is None:
             raise NotFound("package", f"{name} {version}")
         data = asdict(build)
         data.pop("runner", None)
         data["state"] = build.state.value
-        live = self.progress.get((name, version))
         if live is not None and build.state is BuildState.BUILDING:
             data["progress"] = live.to_dict()
         else:
