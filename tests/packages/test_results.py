@@ -1,0 +1,81 @@
+"""Results volumes and shares: a snapshot with its manifest, granted read access, revoked by its owner."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from everest_elearn.errors import Forbidden, InvalidInput
+from everest_elearn.packages.backends.directory import DirectoryVolumes
+from everest_elearn.packages.backends.docker_ import DockerVolumes
+from everest_elearn.packages.manifest import MANIFEST_PATH
+from everest_elearn.packages.results import ResultsService, results_volume_name
+from everest_elearn.packages.service import PackageService
+from everest_elearn.packages.volumes import Volumes
+from everest_elearn.security.identity import Identity, Role
+from everest_elearn.settings import Settings
+from tests.packages.support import Catalogue, Gateway
+
+ANN = Identity("ann@example.org", frozenset({Role.PARTICIPANT}), frozenset({"flood-course"}))
+BOB = Identity("bob", frozenset({Role.PARTICIPANT}))
+EVE = Identity("eve", frozenset({Role.PARTICIPANT}))
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+@pytest.fixture(params=["directory", pytest.param("docker", marks=pytest.mark.docker)])
+async def results(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ResultsService]:
+    volumes: Volumes = (
+        DirectoryVolumes(tmp_path / "volumes")
+        if request.param == "directory"
+        else DockerVolumes.connect()
+    )
+    gateway = Gateway()
+    service = await PackageService.open(
+        Settings(data_dir=tmp_path / "data"), Catalogue([]), gateway, volumes=volumes
+    )
+    yield ResultsService(service)
+    for build in await service.state.builds():
+        await service._delete(build.name, build.version)
+    for identity in (ANN, BOB):
+        await volumes.remove(results_volume_name(identity.subject or ""))
+    await service.close()
+    await gateway.aclose()
+
+
+async def test_publish_share_and_revoke(results: ResultsService) -> None:
+    volume = await results.results_volume(ANN)
+    async with results.volumes.writer(volume.name) as writer:
+        await writer.write("maps/flood.tif", _once(b"raster bytes"), 12)
+    share = await results.publish(
+        ANN, {"name": "flood-map", "grant": ["user:bob"], "licence": "CC0"}
+    )
+    assert share["files"] == 1 and share["bytes"] == 12
+    # Later edits of the results do not reach the snapshot.
+    async with results.volumes.writer(volume.name) as writer:
+        await writer.write("maps/flood.tif", _once(b"changed!!!!!"), 12)
+    assert await results.volumes.read(share["volume"], "maps/flood.tif") == b"raster bytes"
+    manifest = json.loads(await results.volumes.read(share["volume"], MANIFEST_PATH))
+    assert manifest["kind"] == "results" and manifest["owner"] == "ann@example.org"
+    assert manifest["files"][0]["path"] == "maps/flood.tif"
+
+    assert [s["name"] for s in await results.shares(BOB)] == [share["name"]]
+    assert await results.shares(EVE) == []
+    with pytest.raises(Forbidden):
+        await results.revoke(BOB, share["name"])
+    await results.revoke(ANN, share["name"])
+    assert await results.shares(BOB) == []
+    assert await results.volumes.get(share["volume"]) is None
+
+
+async def test_publish_refuses_bad_names_and_grants(results: ResultsService) -> None:
+    await results.results_volume(ANN)
+    with pytest.raises(InvalidInput, match="name"):
+        await results.publish(ANN, {"name": "../up"})
+    with pytest.raises(InvalidInput, match="grant"):
+        await results.publish(ANN, {"name": "ok", "grant": ["everyone"]})
