@@ -206,7 +206,7 @@ def _fill(settings: Settings) -> None:
     asyncio.run(run())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def catalogue_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data = tmp_path_factory.mktemp("opensearch") / "data"
     data.mkdir()
@@ -244,7 +244,7 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(catalogue_settings: Settings) -> Iterator[str]:
     """The agency on a loopback uvicorn server over the same catalogue file; yields its base URL."""
     port = _free_port()
@@ -253,6 +253,7 @@ def server(catalogue_settings: Settings) -> Iterator[str]:
         "EVEREST_DATA_DIR": str(catalogue_settings.data_dir),
         "EVEREST_CATALOGUE__LOAD_SAMPLES": "false",
         "EVEREST_CATALOGUE__MAX_COUNT": "50",
+        "EVEREST_API__MAX_URI_LENGTH": "4096",
     }
     env.pop("EVEREST_CONFIG_FILE", None)
     log = Path(catalogue_settings.data_dir) / "uvicorn.log"

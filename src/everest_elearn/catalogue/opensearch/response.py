@@ -81,6 +81,15 @@ def entry_links(base_url: str, record: Record) -> list[Link]:
                 title=title,
             )
         )
+    if not any(link.rel == "describedby" for link in links):
+        links.append(
+            Link(
+                href=f"{base_url}catalogue/records/{quote(record.identifier, safe='')}",
+                rel="describedby",
+                type="application/json",
+                title="The full metadata record",
+            )
+        )
     if record.kind is Kind.COLLECTION:
         links.append(
             Link(
