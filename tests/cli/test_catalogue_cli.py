@@ -145,3 +145,41 @@ def test_remote_with_a_wrong_token_fails_cleanly(agency: str, env: dict[str, str
     )
     assert result.exit_code != 0
     assert "401" in str(result.exception) and "nope-token" not in str(result.exception)
+
+
+def test_remote_search_and_stats_go_through_stac(agency: str, env: dict[str, str]) -> None:
+    token_env = {**env, "EVEREST_TOKEN": "s3cret-admin"}
+    runner.invoke(
+        app, ["catalogue", "ingest", str(FIXTURES / "stac"), "--url", agency], env=token_env
+    )
+    found = runner.invoke(
+        app,
+        [
+            "catalogue",
+            "search",
+            "--url",
+            agency,
+            "-c",
+            "sentinel-2-l2a",
+            "--max-cloud",
+            "1",
+            "--bbox",
+            "-150,60,-146,62",
+            "--start",
+            "2019-06-01",
+            "--end",
+            "2019-07-01",
+        ],
+        env=env,
+    )
+    assert found.exit_code == 0, found.output
+    assert "1 of 1 found" in found.output and "T06VVN" in found.output
+    none = runner.invoke(
+        app,
+        ["catalogue", "search", "--url", agency, "-c", "sentinel-2-l2a", "--max-cloud", "0.1"],
+        env=env,
+    )
+    assert "0 of 0 found" in none.output
+    stats = runner.invoke(app, ["catalogue", "stats", "--url", agency], env=env)
+    assert stats.exit_code == 0 and "sentinel-2-l2a" in stats.output
+    assert "1 collections, 1 products" in stats.output
