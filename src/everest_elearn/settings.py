@@ -199,7 +199,8 @@ class HubSettings(BaseModel):
     # Per role overrides: {"module-developer": {"image": ..., "mem_limit": "8G", "cpu_limit": 4}}.
     role_limits: dict[str, dict[str, str | float]] = Field(default_factory=dict)
     home_volume: str = "everest-home-{username}"
-    results_volume: str = "everest-results-{username}"
+    # {slug}: the packages service's name for the user (so both agree on the results volume).
+    results_volume: str = "everest-results-{slug}"
     # Servers idle this long (seconds) are stopped; 0 = never.
     idle_timeout: int = 3600
     # Spawns in flight at once; later ones wait with their queue position shown.
@@ -218,6 +219,31 @@ class HubSettings(BaseModel):
     auto_login: bool = True
     # Labels put on every notebook container (operators find them by these).
     container_labels: dict[str, str] = Field(default_factory=dict)
+
+
+class HarvestSettings(BaseModel):
+    """Harvest sources and the data agent (issue: harvesters)."""
+
+    # Sources file (YAML) administrators edit; None = <data_dir>/harvest-sources.yaml.
+    sources_file: Path | None = None
+    # Checkpoints, status and last errors per source (SQLite); None = <data_dir>/harvest.sqlite.
+    state_path: Path | None = None
+    # Run the agent's scheduler inside the Data Agency process.
+    agent_enabled: bool = True
+    # Seconds between the scheduler's looks at which source is due.
+    tick: float = 5.0
+    # Source credentials named in the sources file: a file <secrets_dir>/<NAME>, else variable NAME.
+    secrets_dir: Path | None = None
+    # Defaults of the per-source limits (each source may lower or raise them).
+    max_seconds: float = 900.0
+    max_pages: int = 1000
+    max_response_bytes: int = 32 * 1024 * 1024
+    max_records: int = 100_000
+    request_timeout: float = 60.0
+    retries: int = 3
+    # First retry delay in seconds; doubles per attempt up to backoff_max.
+    backoff: float = 1.0
+    backoff_max: float = 300.0
 
 
 class Settings(BaseSettings):
@@ -240,6 +266,7 @@ class Settings(BaseSettings):
     datacube: DatacubeSettings = Field(default_factory=DatacubeSettings)
     images: ImagesSettings = Field(default_factory=ImagesSettings)
     hub: HubSettings = Field(default_factory=HubSettings)
+    harvest: HarvestSettings = Field(default_factory=HarvestSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -144,6 +144,7 @@ def configure_spawner(c: Any, settings: Settings, paths: dict[str, Path]) -> Non
     s.cpu_limit = hub.cpu_limit
     s.role_limits = dict(hub.role_limits)
     s.courses_db = str(paths["courses_db"])
+    s.packages_db = str(settings.packages.state_path or settings.data_dir / "packages.sqlite")
     s.modules_dir = str(paths["modules_dir"])
     s.home_volume_template = hub.home_volume
     s.results_volume_template = hub.results_volume

@@ -8,6 +8,7 @@ from typing import Any
 
 from everest_elearn.courses.model import Course, ModulePin, PackageRef
 from everest_elearn.errors import InvalidInput
+from everest_elearn.packages.results import slug
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ def make_plan(
     *,
     spawner: Any,
     username: str,
+    escaped: str,
     courses: list[Course],
     chosen: str | None,
     roles: set[str],
@@ -71,7 +73,7 @@ def make_plan(
         cpu = main.cpu_limit or cpu
 
     mounts: list[Mount] = []
-    fmt = {"username": username}
+    fmt = {"username": escaped, "slug": slug(username)}
     if spawner.home_volume_template:
         mounts.append(
             Mount(

@@ -16,6 +16,7 @@ from everest_elearn.courses.backends.sqlite import SqliteCourseStore
 from everest_elearn.courses.service import CourseService
 from everest_elearn.hub.plan import Mount, SpawnPlan, make_plan
 from everest_elearn.hub.queue import SpawnQueue
+from everest_elearn.hub.shares import shared_with
 from everest_elearn.modules.repository import ModuleRepository
 from everest_elearn.modules.sync import ModuleSyncer
 
@@ -37,6 +38,11 @@ class EverestSpawner(DockerSpawner):  # type: ignore[misc]
         "",
         config=True,
         help="SQLite file of the courses service: which courses, packages and modules a user has.",
+    )
+    packages_db = Unicode(
+        "",
+        config=True,
+        help="SQLite registry of the packages service; shares granted to the user are read from it.",
     )
     modules_dir = Unicode(
         "",
@@ -61,7 +67,8 @@ class EverestSpawner(DockerSpawner):  # type: ignore[misc]
     results_volume_template = Unicode(
         "everest-results-{username}",
         config=True,
-        help="The user's results volume, mounted read-write at results_path.",
+        help="The user's results volume, mounted read-write at results_path; {username} is the "
+        "escaped user name, {slug} the packages service's name for the user.",
     )
     results_path = Unicode(
         "/home/jovyan/results", config=True, help="Where the results volume is mounted."
@@ -229,27 +236,25 @@ class EverestSpawner(DockerSpawner):  # type: ignore[misc]
         courses = []
         if self.courses_db:
             courses = await self.course_service().courses_of(self.user.name)
-        shares = await self.find_shares()
+        shares = await self.find_shares([c.id for c, _ in courses])
         return make_plan(
             spawner=self,
-            username=self.escaped_name,
+            username=self.user.name,
+            escaped=self.escaped_name,
             courses=[c for c, _ in courses],
             chosen=self.user_options.get("course"),
             roles=self.user_roles(),
             shares=shares,
         )
 
-    async def find_shares(self) -> list[Mount]:
-        """Results volumes other users shared with this user (label ``everest.share.<user>``)."""
-        volumes = await self.docker(
-            "volumes", filters={"label": ["everest.kind=share", f"everest.share.{self.user.name}"]}
+    async def find_shares(self, course_ids: list[str]) -> list[Mount]:
+        """Results other users shared with this user (from the packages registry)."""
+        if not self.packages_db:
+            return []
+        groups = [g.name for g in self.user.groups]
+        return await shared_with(
+            Path(self.packages_db), self.user.name, groups, course_ids, self.shared_path
         )
-        mounts = []
-        for volume in (volumes or {}).get("Volumes") or []:
-            labels = volume.get("Labels") or {}
-            label = labels.get("everest.name") or volume["Name"]
-            mounts.append(Mount(volume["Name"], f"{self.shared_path}/{label}", "ro"))
-        return mounts
 
     async def check_volumes(self, plan: SpawnPlan) -> None:
         """Every package volume must exist; a missing one is named in words a participant understands."""
@@ -284,6 +289,19 @@ class EverestSpawner(DockerSpawner):  # type: ignore[misc]
         if info.get("ExitCode"):
             raise RuntimeError(f"{cmd[0]} failed in {self.object_name}: {text.strip()[-500:]}")
         return text
+
+    def get_env(self) -> dict[str, str]:
+        env: dict[str, str] = super().get_env()
+        env["EVEREST_DATA_ROOT"] = self.packages_path
+        env["EVEREST_RESULTS"] = self.results_path
+        if self.odc_db_url:
+            env["ODC_DEFAULT_DB_URL"] = self.odc_db_url
+            env["ODC_DEFAULT_INDEX_DRIVER"] = self.odc_index_driver
+        if self.agency_url:
+            env["EVEREST_AGENCY_URL"] = self.agency_url
+        if self._plan is not None and self._plan.course:
+            env["EVEREST_COURSE"] = self._plan.course
+        return env
 
     def syncer(self) -> ModuleSyncer:
         return ModuleSyncer(ModuleRepository(Path(self.modules_dir)), self.modules_path)
