@@ -335,3 +335,34 @@ async def test_restricted_entries_never_show_to_others(client: httpx.AsyncClient
 
     bad = await client.get("/opensearch/collections", headers={"Authorization": "Bearer nope"})
     assert bad.status_code == 401 and xml(bad.content).tag.endswith("ExceptionReport")
+
+
+async def test_bounded_totals_are_reported_as_a_lower_bound(
+    catalogue_settings: Settings,
+) -> None:
+    """Beyond ``track_total_hits`` the total is a lower bound: said so, no ``last``, paging works."""
+    settings = catalogue_settings.model_copy(
+        update={
+            "catalogue": catalogue_settings.catalogue.model_copy(update={"track_total_hits": 10})
+        }
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            url: str | None = "/opensearch/products?parentIdentifier=S2_L2A&count=5"
+            seen: list[str] = []
+            while url:
+                page = Feed(xml((await http.get(url)).content))
+                relation = page.root.findtext("ev:totalResultsRelation", namespaces=XP)
+                if page.total < len(S2):  # counted up to the page asked for, not further
+                    assert relation == "gte" and "last" not in page.rels
+                else:
+                    assert relation is None and "last" in page.rels
+                seen.extend(page.ids)
+                url = page.link("next")
+            assert sorted(seen) == sorted(r.identifier for r in S2)
+            body = (await http.get("/opensearch/products.json?parentIdentifier=S2_L2A")).json()
+            assert body["properties"]["totalResultsRelation"] == "gte" and 10 <= body[
+                "totalResults"
+            ] < len(S2)

@@ -291,7 +291,8 @@ def parse_request(
         offset=start_index - 1,
         limit=count,
         facets=facets,
-        count_limit=count_limit,
+        # Count at least past the requested page, so its records and links are always right.
+        count_limit=None if count_limit is None else max(count_limit, start_index + count),
     )
     return SearchRequest(query, count, start_index, applied, keys)
 
