@@ -1,0 +1,335 @@
+"""The data agent: runs each source on its schedule, incrementally, within limits, from checkpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from everest_elearn.catalogue.ingest.outcome import Problem
+from everest_elearn.catalogue.model import Record
+from everest_elearn.catalogue.service import Catalogue
+from everest_elearn.errors import Conflict, EverestError, InvalidInput, NotFound
+from everest_elearn.harvest.checkpoint import Checkpoints, SourceState, owner_id
+from everest_elearn.harvest.fetch import Limits, backoff_delay
+from everest_elearn.harvest.harvester import Cursor, LimitReached, latest
+from everest_elearn.harvest.kinds import build_harvester
+from everest_elearn.harvest.sources import SourceConfig, parse
+from everest_elearn.security.identity import Identity, Role
+from everest_elearn.settings import HarvestSettings
+
+log = logging.getLogger(__name__)
+AGENT = Identity("data-agent", frozenset({Role.AGENT}))
+MAX_KEPT = 100  # rejections kept in a run's report (all are counted)
+
+
+class Mirror(Protocol):
+    """The gateway's "mirror this product ahead of need" (``Gateway.mirror``)."""
+
+    async def mirror(self, product: Record, identity: Identity) -> list[str]: ...
+
+
+@dataclass
+class RunReport:
+    """One run of one source: what came in, what was stored, what was refused and why."""
+
+    source: str
+    state: str = "running"  # ok | limited | failed
+    pages: int = 0
+    received: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    rejections: list[Problem] = field(default_factory=list)
+    bytes: int = 0
+    mirrored: int = 0
+    mirror_errors: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def reject(self, problem: Problem) -> None:
+        self.rejected += 1
+        if len(self.rejections) < MAX_KEPT:
+            self.rejections.append(problem)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "state": self.state, "pages": self.pages,
+            "received": self.received, "created": self.created, "updated": self.updated,
+            "skipped": self.skipped, "rejected": self.rejected, "bytes": self.bytes,
+            "mirrored": self.mirrored, "mirror_errors": self.mirror_errors[:MAX_KEPT],
+            "error": self.error,
+            "rejections": [
+                {"where": p.source, "position": p.position, "identifier": p.identifier, "reason": p.reason}
+                for p in self.rejections
+            ],
+        }  # fmt: skip
+
+
+Progress = Callable[[RunReport], None]
+
+
+def default_limits(settings: HarvestSettings) -> Limits:
+    return Limits(
+        seconds=settings.max_seconds,
+        pages=settings.max_pages,
+        response_bytes=settings.max_response_bytes,
+        records=settings.max_records,
+        request_seconds=settings.request_timeout,
+        retries=settings.retries,
+        backoff=settings.backoff,
+        backoff_max=settings.backoff_max,
+    )
+
+
+class Agent:
+    """Harvests sources into the catalogue; state lives in ``Checkpoints`` so any process may run it."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        checkpoints: Checkpoints,
+        settings: HarvestSettings,
+        sources_file: Path,
+        environ: Mapping[str, str],
+        mirror: Mirror | None = None,
+        identity: Identity = AGENT,
+    ) -> None:
+        self.catalogue = catalogue
+        self.checkpoints = checkpoints
+        self.settings = settings
+        self.sources_file = sources_file
+        self.environ = dict(environ)
+        self.mirror = mirror
+        self.identity = identity
+        self.sources_error: str | None = None
+        self._last_good: list[SourceConfig] = []
+        self._tasks: dict[str, asyncio.Task[RunReport]] = {}
+        self._owner = owner_id()
+
+    # --- sources ------------------------------------------------------------------------------
+
+    def sources(self) -> list[SourceConfig]:
+        """The sources file as it is now; an invalid edit keeps the last good list in force."""
+        if not self.sources_file.exists():
+            self.sources_error = None
+            self._last_good = []
+            return []
+        try:
+            text = self.sources_file.read_text(encoding="utf-8")
+            found = parse(text, str(self.sources_file), default_limits(self.settings))
+        except (InvalidInput, OSError, UnicodeDecodeError) as exc:
+            if self.sources_error != str(exc):
+                log.error("harvest: sources file rejected, previous sources kept: %s", exc)
+            self.sources_error = str(exc)
+            return self._last_good
+        self.sources_error = None
+        self._last_good = found
+        return found
+
+    def source(self, name: str) -> SourceConfig:
+        for config in self.sources():
+            if config.name == name:
+                return config
+        raise NotFound("harvest source", name)
+
+    async def status(self) -> dict[str, Any]:
+        configs = {c.name: c for c in self.sources()}
+        states = {s.name: s for s in await self.checkpoints.all()}
+        rows = []
+        for name in sorted(configs):
+            state = states.get(name) or SourceState(name)
+            config = configs[name]
+            row = state.to_dict()
+            row.update(
+                kind=config.kind, url=config.url, collection=config.target,
+                schedule=config.schedule.total_seconds() if config.schedule else None,
+                enabled=config.enabled, mirror=config.mirror,
+                running=name in self._tasks and not self._tasks[name].done(),
+            )  # fmt: skip
+            rows.append(row)
+        return {
+            "sources_file": str(self.sources_file),
+            "sources_error": self.sources_error,
+            "sources": rows,
+        }
+
+    # --- one run ------------------------------------------------------------------------------
+
+    async def run(self, name: str, progress: Progress | None = None) -> RunReport:
+        """Run one source now, to completion or until a limit stops it."""
+        config = self.source(name)
+        margin = timedelta(seconds=config.limits.seconds + 60)
+        if not await self.checkpoints.claim(name, self._owner, datetime.now(UTC) + margin):
+            raise Conflict(f"source {name!r} is being harvested by another run")
+        try:
+            return await self._run(config, progress)
+        finally:
+            await self.checkpoints.release(name, self._owner)
+
+    async def _run(self, config: SourceConfig, progress: Progress | None) -> RunReport:
+        report = RunReport(config.name)
+        state = await self.checkpoints.get(config.name)
+        cursor = Cursor(state.since, state.resume)
+        run_mark = state.run_mark if state.resume else None
+        started = datetime.now(UTC)
+        await self.checkpoints.update(config.name, state="running", last_started=started)
+        harvester = None
+        try:
+            async with asyncio.timeout(config.limits.seconds):
+                harvester = build_harvester(config, self.environ, self.settings.secrets_dir)
+                await self._collections(await harvester.collections())
+                pages = contextlib.aclosing(harvester.pages(cursor))
+                async with pages as stream:
+                    async for page in stream:
+                        run_mark = latest(run_mark, page.mark)
+                        await self._store(config, page.records, report)
+                        report.pages += 1
+                        report.bytes += page.bytes
+                        report.skipped += page.skipped
+                        report.received += len(page.records) + len(page.rejected) + page.skipped
+                        for problem in page.rejected:
+                            report.reject(problem)
+                        # Saved only now that the page's records are stored: a crash repeats, never skips.
+                        await self.checkpoints.update(
+                            config.name, resume=page.resume, run_mark=run_mark
+                        )
+                        if progress:
+                            progress(report)
+                        if page.resume is not None:
+                            self._check_limits(config.limits, report)
+            await self._finish(config, report, "ok", None, since=latest(state.since, run_mark))
+        except TimeoutError:
+            message = f"stopped after {config.limits.seconds:g} s (limit seconds)"
+            await self._finish(config, report, "limited", message)
+        except LimitReached as exc:
+            await self._finish(config, report, "limited", f"{exc} (limit {exc.limit})")
+        except EverestError as exc:
+            await self._finish(config, report, "failed", str(exc), failures=state.failures + 1)
+        finally:
+            if harvester is not None:
+                with contextlib.suppress(Exception):
+                    await harvester.close()
+        return report
+
+    @staticmethod
+    def _check_limits(limits: Limits, report: RunReport) -> None:
+        if report.pages >= limits.pages:
+            raise LimitReached("pages", f"stopped after {report.pages} pages")
+        if report.received >= limits.records:
+            raise LimitReached("records", f"stopped after {report.received} records")
+
+    async def _collections(self, records: list[Record]) -> None:
+        missing = [r for r in records if await self.catalogue.store.get(r.identifier) is None]
+        if missing:
+            await self.catalogue.upsert(missing, self.identity)
+
+    async def _store(self, config: SourceConfig, records: list[Record], report: RunReport) -> None:
+        if not records:
+            return
+        outcomes = await self.catalogue.upsert(records, self.identity, partial=True)
+        for record, outcome in zip(records, outcomes, strict=True):
+            if outcome.rejected:
+                report.reject(Problem(outcome.rejected, None, record.identifier, config.name))
+                continue
+            if outcome.created:
+                report.created += 1
+            else:
+                report.updated += 1
+            if config.mirror and self.mirror is not None and outcome.created:
+                try:
+                    report.mirrored += len(await self.mirror.mirror(record, self.identity))
+                except EverestError as exc:
+                    report.mirror_errors.append(f"{record.identifier}: {exc}")
+
+    async def _finish(
+        self,
+        config: SourceConfig,
+        report: RunReport,
+        outcome: str,
+        error: str | None,
+        since: datetime | None = None,
+        failures: int = 0,
+    ) -> None:
+        report.state, report.error = outcome, error
+        now = datetime.now(UTC)
+        values: dict[str, Any] = {
+            "state": outcome, "last_finished": now, "last_error": error,
+            "failures": failures, "last_run": report.to_dict(),
+        }  # fmt: skip
+        if outcome == "ok":
+            values.update(since=since, resume=None, run_mark=None, last_success=now)
+        state = await self.checkpoints.get(config.name)
+        totals = dict(state.totals or {})
+        for key in ("pages", "received", "created", "updated", "skipped", "rejected", "mirrored"):
+            totals[key] = totals.get(key, 0) + int(getattr(report, key))
+        values["totals"] = totals
+        if failures:
+            delay = backoff_delay(failures, config.limits)
+            if config.schedule:
+                delay = min(delay, config.schedule.total_seconds())
+            values["next_due"] = now + timedelta(seconds=delay)
+        elif config.schedule:
+            values["next_due"] = now + config.schedule
+        await self.checkpoints.update(config.name, **values)
+        level = logging.INFO if outcome == "ok" else logging.WARNING
+        log.log(level, "harvest %s: %s, %d stored, %d rejected%s", config.name, outcome,
+                report.created + report.updated, report.rejected, f": {error}" if error else "")  # fmt: skip
+
+    # --- the schedule -------------------------------------------------------------------------
+
+    async def due(self, now: datetime | None = None) -> list[SourceConfig]:
+        now = now or datetime.now(UTC)
+        out = []
+        for config in self.sources():
+            if not config.enabled or config.schedule is None:
+                continue
+            state = await self.checkpoints.get(config.name)
+            if state.next_due is None or state.next_due <= now:
+                out.append(config)
+        return out
+
+    async def tick(self) -> None:
+        """Start every due source that is not already running in this process."""
+        for config in await self.due():
+            task = self._tasks.get(config.name)
+            if task is None or task.done():
+                self._tasks[config.name] = asyncio.create_task(
+                    self._scheduled(config.name), name=f"harvest:{config.name}"
+                )
+
+    async def _scheduled(self, name: str) -> RunReport:
+        try:
+            return await self.run(name)
+        except Conflict:
+            return RunReport(name, state="skipped", error="another run holds the source")
+
+    def start_run(self, name: str) -> bool:
+        """Start a run in the background (API trigger); False when one is already running here."""
+        self.source(name)
+        task = self._tasks.get(name)
+        if task is not None and not task.done():
+            return False
+        self._tasks[name] = asyncio.create_task(self._scheduled(name), name=f"harvest:{name}")
+        return True
+
+    async def serve(self) -> None:
+        """Run the schedule until cancelled."""
+        while True:
+            try:
+                await self.tick()
+            except Exception:  # the scheduler must outlive any one bad tick
+                log.exception("harvest: scheduler tick failed")
+            await asyncio.sleep(self.settings.tick)
+
+    async def close(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        for task in self._tasks.values():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

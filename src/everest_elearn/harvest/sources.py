@@ -1,0 +1,352 @@
+"""The sources file administrators edit: parsing and validation with errors that name the line.
+
+```yaml
+sources:
+  - name: s1-malawi                # unique; used by `everest-elearn harvest run NAME`
+    kind: stac                      # stac | opensearch | http | s3 | local
+    url: https://earth-search.aws.element84.com/v1
+    collection: sentinel-1-grd      # the remote collection (STAC id, OpenSearch parentIdentifier)
+    into: sentinel-1-grd            # the catalogue collection (default: collection, else name)
+    area: [32.6, -17.2, 36.0, -9.3] # west, south, east, north (EPSG:4326)
+    time: {start: 2024-01-01, end: 2024-12-31}
+    product_type: GRD
+    incremental: datetime           # datetime (acquisition) | updated (metadata change)
+    schedule: 6h                    # how often the agent runs it; absent = only on demand
+    auth: bearer                    # none | basic | bearer | header
+    credential: EARTH_SEARCH_TOKEN  # env variable or file in harvest.secrets_dir; never the value
+    mirror: true                    # ask the gateway to mirror what is harvested
+    limits: {seconds: 600, pages: 200, response_bytes: 20 MB, records: 50000}
+```
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from everest_elearn.errors import InvalidInput
+from everest_elearn.gateway import yamlines
+from everest_elearn.gateway.rules import CREDENTIAL_NAME, SECRET_KEYS, parse_duration, parse_size
+from everest_elearn.gateway.yamlines import LineDict, LineList
+from everest_elearn.harvest.fetch import Limits
+
+KINDS = ("stac", "opensearch", "http", "s3", "local")
+AUTH_KINDS = ("none", "basic", "bearer", "header")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_KEYS = {
+    "name", "kind", "url", "collection", "into", "area", "time", "product_type", "incremental",
+    "schedule", "auth", "credential", "mirror", "limits", "method", "page_size", "format",
+    "pattern", "depth", "title", "enabled",
+}  # fmt: skip
+_LIMIT_KEYS = {
+    "seconds", "pages", "response_bytes", "records", "request_seconds", "retries", "backoff",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One validated source entry."""
+
+    name: str
+    kind: str
+    url: str
+    collection: str | None = None
+    into: str | None = None
+    title: str | None = None
+    area: tuple[float, float, float, float] | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    product_type: str | None = None
+    incremental: str = "datetime"
+    schedule: timedelta | None = None
+    auth: str = "none"
+    credential: str | None = None
+    mirror: bool = False
+    method: str = "GET"
+    page_size: int = 100
+    format: str = "auto"  # opensearch: atom | geojson | auto
+    pattern: str | None = None  # http/s3/local: glob of file names to consider
+    depth: int = 4  # http/local: folder levels below url
+    enabled: bool = True
+    limits: Limits = field(default_factory=Limits)
+    line: int = 0
+
+    @property
+    def target(self) -> str:
+        """The catalogue collection the products go into."""
+        return self.into or self.collection or self.name
+
+
+class SourcesInvalid(InvalidInput):
+    """The sources file has problems; each names its line."""
+
+    def __init__(self, where: str, problems: list[tuple[int, str]]) -> None:
+        self.problems = sorted(problems)
+        super().__init__(where, "; ".join(f"line {n}: {m}" for n, m in self.problems))
+
+
+def parse(text: str, where: str = "sources", defaults: Limits | None = None) -> list[SourceConfig]:
+    """Every source of the file; raises SourcesInvalid listing each problem with its line."""
+    try:
+        data = yamlines.load(text)
+    except yamlines.YamlSyntaxError as exc:
+        raise SourcesInvalid(where, [(exc.line, f"not valid YAML: {exc.message}")]) from None
+    parser = _Parser(defaults or Limits())
+    found = parser.document(data)
+    if parser.problems:
+        raise SourcesInvalid(where, parser.problems)
+    return found
+
+
+class _Parser:
+    def __init__(self, defaults: Limits) -> None:
+        self.defaults = defaults
+        self.problems: list[tuple[int, str]] = []
+
+    def fail(self, line: int, message: str) -> None:
+        self.problems.append((line, message))
+
+    def document(self, data: Any) -> list[SourceConfig]:
+        if data is None:
+            return []
+        if not isinstance(data, LineDict) or not isinstance(data.get("sources"), LineList | None):
+            self.fail(getattr(data, "line", 1), "the file must be a mapping with a 'sources' list")
+            return []
+        for key in data:
+            if key != "sources":
+                self.fail(data.line_of(key), f"unknown top-level key '{key}' (expected sources)")
+        items: LineList = data.get("sources") or LineList()
+        out: list[SourceConfig] = []
+        names: dict[str, int] = {}
+        for index, item in enumerate(items):
+            line = items.item_lines[index] if hasattr(items, "item_lines") else data.line
+            if not isinstance(item, LineDict):
+                self.fail(line, "a source must be a mapping")
+                continue
+            source = self.source(item)
+            if source is None:
+                continue
+            if source.name in names:
+                self.fail(
+                    item.line,
+                    f"source '{source.name}' already defined on line {names[source.name]}",
+                )
+                continue
+            names[source.name] = item.line
+            out.append(source)
+        return out
+
+    def source(self, node: LineDict) -> SourceConfig | None:
+        before = len(self.problems)
+        for key in node:
+            if key.lower() in SECRET_KEYS:
+                self.fail(
+                    node.line_of(key),
+                    f"'{key}' would put a secret in the sources file; "
+                    "name it with 'credential: NAME' (an environment variable or secret file)",
+                )
+            elif key not in _KEYS:
+                self.fail(
+                    node.line_of(key),
+                    f"unknown key '{key}' (expected one of {', '.join(sorted(_KEYS))})",
+                )
+        name = self.text(node, "name", required=True) or "?"
+        if name != "?" and not _NAME.match(name):
+            self.fail(
+                node.line_of("name"), f"name {name!r}: letters, digits, . _ - only (at most 64)"
+            )
+        kind = self.choice(node, "kind", KINDS, required=True)
+        url = self.text(node, "url", required=True) or ""
+        if url and kind:
+            self.check_url(node, kind, url)
+        collection = self.identifier(node, "collection")
+        into = self.identifier(node, "into")
+        auth = self.choice(node, "auth", AUTH_KINDS) or "none"
+        credential = self.text(node, "credential")
+        if credential is not None and not CREDENTIAL_NAME.match(credential):
+            self.fail(node.line_of("credential"), f"credential {credential!r} is not a valid name")
+        if auth != "none" and credential is None:
+            self.fail(node.line_of("auth"), f"auth {auth} needs 'credential: NAME'")
+        start, end = self.time(node)
+        source = SourceConfig(
+            name=name,
+            kind=kind or "stac",
+            url=url,
+            collection=collection,
+            into=into,
+            title=self.text(node, "title"),
+            area=self.area(node),
+            start=start,
+            end=end,
+            product_type=self.text(node, "product_type"),
+            incremental=self.choice(node, "incremental", ("datetime", "updated")) or "datetime",
+            schedule=self.duration(node, "schedule"),
+            auth=auth,
+            credential=credential,
+            mirror=self.flag(node, "mirror", False),
+            method=(self.choice(node, "method", ("GET", "POST", "get", "post")) or "GET").upper(),
+            page_size=self.integer(node, "page_size", 100, 1, 10_000),
+            format=self.choice(node, "format", ("auto", "atom", "geojson")) or "auto",
+            pattern=self.text(node, "pattern"),
+            depth=self.integer(node, "depth", 4, 0, 32),
+            enabled=self.flag(node, "enabled", True),
+            limits=self.limits(node),
+            line=node.line,
+        )
+        return source if len(self.problems) == before else None
+
+    # --- values ---------------------------------------------------------------------------
+
+    def text(self, node: LineDict, key: str, required: bool = False) -> str | None:
+        value = node.get(key)
+        if value is None:
+            if required:
+                self.fail(node.line, f"'{key}' is required")
+            return None
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            self.fail(node.line_of(key), f"{key} must be text")
+            return None
+        return str(value).strip() or None
+
+    def identifier(self, node: LineDict, key: str) -> str | None:
+        value = self.text(node, key)
+        if value is not None and not re.match(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,254}$", value):
+            self.fail(node.line_of(key), f"{key} {value!r} is not a valid collection identifier")
+        return value
+
+    def choice(
+        self, node: LineDict, key: str, options: tuple[str, ...], required: bool = False
+    ) -> str | None:
+        value = self.text(node, key, required)
+        if value is not None and value not in options:
+            self.fail(node.line_of(key), f"{key} {value!r} is not one of {', '.join(options)}")
+            return None
+        return value
+
+    def flag(self, node: LineDict, key: str, default: bool) -> bool:
+        value = node.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(node.line_of(key), f"{key} must be true or false")
+            return default
+        return value
+
+    def integer(self, node: LineDict, key: str, default: int, low: int, high: int) -> int:
+        value = node.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.fail(node.line_of(key), f"{key} must be a whole number in {low}..{high}")
+            return default
+        return value
+
+    def duration(self, node: LineDict, key: str) -> timedelta | None:
+        if node.get(key) is None:
+            return None
+        try:
+            value = parse_duration(node[key])
+        except ValueError as exc:
+            self.fail(node.line_of(key), f"{key}: {exc}")
+            return None
+        if value < timedelta(seconds=1):
+            self.fail(node.line_of(key), f"{key} must be at least 1 s")
+            return None
+        return value
+
+    def check_url(self, node: LineDict, kind: str, url: str) -> None:
+        schemes = {"stac": ("http://", "https://"), "opensearch": ("http://", "https://"),
+                   "http": ("http://", "https://"), "s3": ("s3://",), "local": ("/", "file://")}  # fmt: skip
+        if not url.lower().startswith(schemes[kind]):
+            self.fail(
+                node.line_of("url"),
+                f"url of a {kind} source must start with {' or '.join(schemes[kind])}",
+            )
+        if "@" in url.split("/")[2 if "://" in url else 0]:
+            self.fail(
+                node.line_of("url"), "url must not carry a user or password; use 'credential'"
+            )
+
+    def area(self, node: LineDict) -> tuple[float, float, float, float] | None:
+        value = node.get("area")
+        if value is None:
+            return None
+        ok = isinstance(value, list) and len(value) == 4
+        ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        if ok:
+            west, south, east, north = (float(v) for v in value)
+            ok = -180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90
+            if ok:
+                return (west, south, east, north)
+        self.fail(node.line_of("area"), "area must be [west, south, east, north] in degrees")
+        return None
+
+    def time(self, node: LineDict) -> tuple[datetime | None, datetime | None]:
+        value = node.get("time")
+        if value is None:
+            return None, None
+        if not isinstance(value, LineDict):
+            self.fail(node.line_of("time"), "time must be a mapping {start: DATE, end: DATE}")
+            return None, None
+        moments: list[datetime | None] = []
+        for key in ("start", "end"):
+            moments.append(self.moment(value, key))
+        for key in value:
+            if key not in ("start", "end"):
+                self.fail(value.line_of(key), f"time: unknown key '{key}' (expected start, end)")
+        start, end = moments
+        if start and end and end < start:
+            self.fail(value.line, "time: end is before start")
+        return start, end
+
+    def moment(self, node: LineDict, key: str) -> datetime | None:
+        raw = node.get(key)
+        if raw is None:
+            return None
+        if isinstance(raw, datetime):
+            return raw if raw.tzinfo else raw.replace(tzinfo=UTC)
+        if isinstance(raw, date):
+            return datetime(raw.year, raw.month, raw.day, tzinfo=UTC)
+        try:
+            moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(
+                node.line_of(key), f"time {key} {raw!r} is not a date (YYYY-MM-DD[THH:MM:SSZ])"
+            )
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    def limits(self, node: LineDict) -> Limits:
+        value = node.get("limits")
+        limits = self.defaults
+        if value is None:
+            return limits
+        if not isinstance(value, LineDict):
+            self.fail(node.line_of("limits"), "limits must be a mapping")
+            return limits
+        for key in value:
+            line = value.line_of(key)
+            raw = value[key]
+            if key not in _LIMIT_KEYS:
+                self.fail(
+                    line, f"limits: unknown key '{key}' (expected {', '.join(sorted(_LIMIT_KEYS))})"
+                )
+                continue
+            try:
+                if key == "response_bytes":
+                    number: float = parse_size(raw)
+                elif key in ("seconds", "request_seconds", "backoff"):
+                    number = parse_duration(raw).total_seconds()
+                elif isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+                    number = raw
+                else:
+                    raise ValueError(f"{raw!r} is not a whole number")
+            except ValueError as exc:
+                self.fail(line, f"limits {key}: {exc}")
+                continue
+            if number <= 0 and key != "retries":
+                self.fail(line, f"limits {key} must be above 0")
+                continue
+            cast: Any = (
+                int(number) if key in ("pages", "records", "response_bytes", "retries") else number
+            )
+            limits = replace(limits, **{key: cast})
+        return limits
