@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from osmem_server import OsmemServer
 
 from everest_elearn.api import create_app
 from everest_elearn.catalogue.factory import create_store
@@ -27,6 +28,7 @@ from everest_elearn.catalogue.model import Kind, Link, Record
 from everest_elearn.catalogue.service import Catalogue
 from everest_elearn.security.identity import ChainResolver, Identity, Role
 from everest_elearn.settings import Settings
+from tests.fixtures.osmem import engine_settings
 
 ADMIN = Identity("admin", frozenset({Role.ADMIN}))
 MEMBER_TOKEN = "member-of-team-a"
@@ -220,10 +222,32 @@ def catalogue_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
+@pytest.fixture(scope="session")
+def es_catalogue_settings(tmp_path_factory: pytest.TempPathFactory, osmem: OsmemServer) -> Settings:
+    """The same records on the search-engine backend (osmem-server, OpenSearch flavour)."""
+    catalogue = engine_settings(osmem.url, "auto", load_samples=False, max_count=50)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("opensearch-es"),
+        catalogue=catalogue,
+        security={"admin_token": ADMIN_TOKEN},  # type: ignore[arg-type]
+        api={"max_uri_length": 4096},  # type: ignore[arg-type]
+    )
+    _fill(settings)
+    return settings
+
+
+@pytest.fixture(params=["sqlite", "elasticsearch"])
+def backend_settings(request: pytest.FixtureRequest) -> Settings:
+    """Settings of a filled catalogue, once per backend."""
+    name = "catalogue_settings" if request.param == "sqlite" else "es_catalogue_settings"
+    settings: Settings = request.getfixturevalue(name)
+    return settings
+
+
 @pytest.fixture
-async def app(catalogue_settings: Settings) -> AsyncIterator[FastAPI]:
+async def app(backend_settings: Settings) -> AsyncIterator[FastAPI]:
     """The app in-process with its lifespan run, and a resolver for a member of team-a."""
-    application = create_app(catalogue_settings)
+    application = create_app(backend_settings)
     resolver: ChainResolver = application.state.identity_resolver
     resolver.resolvers.append(MemberResolver())
     async with application.router.lifespan_context(application):
