@@ -200,6 +200,37 @@ class Gateway:
             str(dest), size, digest.hexdigest(), stream.media_type, stream.strategy, stream.origin
         )
 
+    async def mirror(self, product: Record, identity: Identity) -> list[str]:
+        """Copy every data file of ``product`` into the mirror ahead of need; the mirror keys.
+
+        For harvest sources that ask for it ("mirror new Sentinel-1 GRD over Malawi"). Files
+        already mirrored are left as they are. ``Forbidden`` when a file's location is not a
+        declared source, or its rule (the provider's terms) does not allow ``mirror``.
+        """
+        keys: list[str] = []
+        for link in product.data_links:
+            plan = self.plan(product, file_name_of(link), identity)
+            if Strategy.MIRROR not in plan.decision.rule.allow:
+                raise Forbidden(
+                    f"gateway rule '{plan.decision.rule.name}' does not allow mirroring"
+                )
+            key = plan.key(Strategy.MIRROR)
+            if await self.store.stat(key) is None:
+                async with await self._miss(plan, Strategy.MIRROR, None) as stream:
+                    async for _ in stream:
+                        pass
+                # The download's last step (storing it) runs in the fetch task: wait for it.
+                for task in [
+                    t for t in self.fetcher.tasks if t.get_name() == f"gateway-fetch:{key}"
+                ]:
+                    await asyncio.shield(task)
+                if await self.store.stat(key) is None:
+                    raise UpstreamError(
+                        f"{plan.path} was fetched but could not be kept in the mirror"
+                    )
+            keys.append(key)
+        return keys
+
     async def _deliver(
         self,
         product: Record,

@@ -21,7 +21,7 @@ from everest_elearn.harvest.harvester import Cursor, LimitReached, latest
 from everest_elearn.harvest.kinds import build_harvester
 from everest_elearn.harvest.sources import SourceConfig, parse
 from everest_elearn.security.identity import Identity, Role
-from everest_elearn.settings import HarvestSettings
+from everest_elearn.settings import HarvestSettings, Settings
 
 log = logging.getLogger(__name__)
 AGENT = Identity("data-agent", frozenset({Role.AGENT}))
@@ -333,3 +333,20 @@ class Agent:
         for task in self._tasks.values():
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+def sources_path(settings: Settings) -> Path:
+    return settings.harvest.sources_file or settings.data_dir / "harvest-sources.yaml"
+
+
+def from_settings(
+    settings: Settings,
+    catalogue: Catalogue,
+    environ: Mapping[str, str],
+    mirror: Mirror | None = None,
+) -> Agent:
+    """The agent on the configured sources file and checkpoint database."""
+    state = settings.harvest.state_path or settings.data_dir / "harvest.sqlite"
+    return Agent(
+        catalogue, Checkpoints(state), settings.harvest, sources_path(settings), environ, mirror
+    )

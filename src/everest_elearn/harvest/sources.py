@@ -334,7 +334,8 @@ class _Parser:
                 if key == "response_bytes":
                     number: float = parse_size(raw)
                 elif key in ("seconds", "request_seconds", "backoff"):
-                    number = parse_duration(raw).total_seconds()
+                    plain = isinstance(raw, int | float) and not isinstance(raw, bool)
+                    number = float(raw) if plain else parse_duration(raw).total_seconds()
                 elif isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
                     number = raw
                 else:
