@@ -191,3 +191,13 @@ def test_facts_from_a_record() -> None:
 def test_only_named_sources_are_located(href: str, found: str | None) -> None:
     source = locate(href, parse(GOOD).sources)
     assert (source.name if source else None) == found
+
+
+def test_the_documented_example_is_valid() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "gateway.md").read_text()
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    rules = parse(example, "docs/gateway.md")
+    assert [r.name for r in rules.rules] == ["recent Sentinel-2 cached", "everything else"]
+    assert rules.policies is not None and len(rules.policies) == 4

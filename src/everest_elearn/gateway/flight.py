@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import hashlib
 import logging
@@ -16,6 +17,10 @@ from everest_elearn.gateway.objectstore import CHUNK
 from everest_elearn.gateway.upstream import UpstreamFile
 
 log = logging.getLogger(__name__)
+
+# Followers of a download read up to this much at a time (bounded memory per reader).
+FOLLOW_CHUNK = 2 * CHUNK
+RECENT = 16
 
 
 class ChecksumMismatch(UpstreamError):
@@ -42,6 +47,9 @@ class Flight:
         self.readers = 0
         self.retired = False
         self._progress = asyncio.Event()
+        # The latest chunks as received (offset -> bytes): followers in step with the download
+        # share these objects instead of each reading the spool (bounded: RECENT chunks).
+        self._recent: collections.OrderedDict[int, bytes] = collections.OrderedDict()
         self._wfd = os.open(spool, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._rfd: int | None = os.open(spool, os.O_RDONLY)
 
@@ -85,6 +93,9 @@ class Flight:
                 try:
                     async for chunk in upstream.chunks:
                         await asyncio.to_thread(write, chunk)
+                        self._recent[self.written] = chunk
+                        if len(self._recent) > RECENT:
+                            self._recent.popitem(last=False)
                         self.written += len(chunk)
                         self._notify()
                 finally:
@@ -143,15 +154,22 @@ class Flight:
                         return
                     await self._progress.wait()
                     continue
-                count = min(available - pos, CHUNK)
+                count = min(available - pos, FOLLOW_CHUNK)
                 if self.size is not None and pos + count >= self.size and not self.done:
                     # The last bytes wait for the checksum.
                     await self._progress.wait()
                     continue
-                fd = self._rfd
-                if fd is None:
-                    raise UpstreamError("the transfer is no longer readable")
-                data = await asyncio.to_thread(os.pread, fd, count, pos)
+                shared = self._recent.get(pos)
+                if shared is not None and len(shared) <= available - pos:
+                    data = shared
+                else:
+                    fd = self._rfd
+                    if fd is None:
+                        raise UpstreamError("the transfer is no longer readable")
+                    # Inline, not in a thread: these bytes were just written and sit in the page
+                    # cache, so the read is a memory copy; a thread hop per chunk for a hundred
+                    # followers costs more than the copy itself.
+                    data = os.pread(fd, count, pos)
                 if not data:
                     raise UpstreamError("the spooled transfer vanished")
                 pos += len(data)
