@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sqlite3
@@ -10,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from everest_elearn.catalogue.backends.sqlite import SqliteStore
 from everest_elearn.catalogue.service import Catalogue
 from tests.harvest.conftest import earth_search_item, moments, product_ids
 from tests.harvest.replay import Replay
@@ -36,6 +38,15 @@ def _saved_pages(state: Path) -> int:
     return int(row[0].split("token=")[1].split('"')[0].split("&")[0]) // 2
 
 
+async def _stored(path: Path) -> list[str]:
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        return await product_ids(Catalogue(store), "sentinel-2-l1c")
+    finally:
+        await store.close()
+
+
 def _cli(tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -51,7 +62,7 @@ def _cli(tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
     )
 
 
-async def test_killed_mid_harvest_then_rerun_has_no_duplicates_and_no_gaps(
+def test_killed_mid_harvest_then_rerun_has_no_duplicates_and_no_gaps(
     replay: Replay, tmp_path: Path
 ) -> None:
     items = [earth_search_item(i, when) for i, when in enumerate(moments(20))]
@@ -84,13 +95,6 @@ async def test_killed_mid_harvest_then_rerun_has_no_duplicates_and_no_gaps(
 
     resumed = replay.requests("/search")[requests_before]
     assert int(resumed.query["token"]) >= killed_after * 2  # went on from the checkpoint
-    from everest_elearn.catalogue.backends.sqlite import SqliteStore
-
-    store = SqliteStore(tmp_path / "data" / "catalogue.sqlite")
-    await store.open()
-    try:
-        ids = await product_ids(Catalogue(store), "sentinel-2-l1c")
-    finally:
-        await store.close()
+    ids = asyncio.run(_stored(tmp_path / "data" / "catalogue.sqlite"))
     assert ids == sorted(str(i["id"]) for i in items)  # no gap, and each exactly once
     assert len(ids) == len(set(ids))
