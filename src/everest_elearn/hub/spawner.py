@@ -225,7 +225,7 @@ class EverestSpawner(DockerSpawner):  # type: ignore[misc]
         await self.fix_ownership(plan)
         if self.sync_modules and plan.modules:
             self._emit(70, f"Bringing {len(plan.modules)} course module(s) into your home folder")
-            await self.syncer().sync_all(self, plan)
+            await self.bring_modules(plan)
         self._emit(90, "Waiting for JupyterLab to answer")
         return await self.get_ip_and_port()
 
@@ -302,6 +302,28 @@ class EverestSpawner(DockerSpawner):  # type: ignore[misc]
         if self._plan is not None and self._plan.course:
             env["EVEREST_COURSE"] = self._plan.course
         return env
+
+    async def bring_modules(self, plan: SpawnPlan) -> list[dict[str, Any]]:
+        """Sync the course modules into the home; record which commit each user now has."""
+        results = await self.syncer().sync(self, list(plan.modules))
+        service = self.course_service() if self.courses_db else None
+        for item in results:
+            where = f"{item['course']}/{item['module']}"
+            if "error" in item:
+                self._emit(75, f"Module {where} is not available yet; the others are ready")
+                continue
+            kept = len(item.get("offered", []))
+            note = (
+                f"; {kept} file(s) you changed were kept, the new version is beside them"
+                if kept
+                else ""
+            )
+            self._emit(80, f"Module {where} is up to date{note}")
+            if service is not None:
+                await service.store.put_sync(
+                    self.user.name, item["course"], item["module"], item["commit"]
+                )
+        return results
 
     def syncer(self) -> ModuleSyncer:
         return ModuleSyncer(ModuleRepository(Path(self.modules_dir)), self.modules_path)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from everest_elearn.courses.model import ModulePin
+from everest_elearn.errors import EverestError
 from everest_elearn.modules import merge
 from everest_elearn.modules.repository import ModuleRepository
 
@@ -36,17 +37,30 @@ class ModuleSyncer:
 
     async def bundle(
         self, modules: list[tuple[str, ModulePin]]
-    ) -> tuple[bytes, list[dict[str, str]]]:
-        """One tar: merge.py plus every module's files; and what was resolved to which commit."""
+    ) -> tuple[bytes, list[dict[str, str]], list[dict[str, str]]]:
+        """One tar: merge.py plus every module's files; what was resolved, and what could not be."""
         buffer = io.BytesIO()
         resolved = []
+        missing = []
         with tarfile.open(fileobj=buffer, mode="w") as out:
             script = await asyncio.to_thread(Path(merge.__file__).read_bytes)
             info = tarfile.TarInfo("everest-sync/merge.py")
             info.size, info.mode = len(script), 0o644
             out.addfile(info, io.BytesIO(script))
             for course_id, pin in modules:
-                commit = await self.repository.resolve(pin.name, pin.ref)
+                try:
+                    commit = await self.repository.resolve(pin.name, pin.ref)
+                except EverestError as error:
+                    # One unpublished module must not keep the participant out of their server.
+                    missing.append(
+                        {
+                            "course": course_id,
+                            "module": pin.name,
+                            "ref": pin.ref,
+                            "error": str(error),
+                        }
+                    )
+                    continue
                 prefix = f"everest-sync/{course_id}/{pin.name}/"
                 data = await self.repository.archive(pin.name, commit, prefix)
                 with tarfile.open(fileobj=io.BytesIO(data)) as archive:
@@ -64,7 +78,7 @@ class ModuleSyncer:
                 resolved.append(
                     {"course": course_id, "module": pin.name, "ref": pin.ref, "commit": commit}
                 )
-        return buffer.getvalue(), resolved
+        return buffer.getvalue(), resolved, missing
 
     async def sync(
         self, container: Container, modules: list[tuple[str, ModulePin]]
@@ -72,10 +86,12 @@ class ModuleSyncer:
         """Merge every module into ``<modules_path>/<course>/<module>``; returns each summary."""
         if not modules:
             return []
-        data, resolved = await self.bundle(modules)
+        data, resolved, missing = await self.bundle(modules)
+        if not resolved:
+            return missing
         await container.exec(["rm", "-rf", STAGING], user="0")
         await container.docker("put_archive", container.container_id, "/tmp", data)  # noqa: S108
-        results = []
+        results: list[dict[str, Any]] = list(missing)
         try:
             for item in resolved:
                 source = f"{STAGING}/{item['course']}/{item['module']}"
