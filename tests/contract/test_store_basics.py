@@ -101,3 +101,13 @@ async def test_persists_across_reopen(
 async def test_open_is_idempotent(loaded: CatalogueStore) -> None:
     await loaded.open()
     assert (await loaded.search(Query(parent=S1))).total == 3
+
+
+async def test_same_identifier_twice_in_one_batch(store: CatalogueStore) -> None:
+    first = s2_product(1)
+    second = first.model_copy(update={"title": "second version"})
+    outcomes = await store.upsert([collection(), first, second])
+    assert [o.created for o in outcomes] == [True, True, False]
+    stored = await store.get("S2_01")
+    assert stored is not None and stored.title == "second version"
+    assert (await store.search(Query())).total == 1

@@ -141,6 +141,14 @@ def _check_ranges(geom: BaseGeometry, where: str) -> None:
         raise InvalidInput(where, f"longitudes must lie in [-180, 180] (got {west}..{east})")
 
 
+def _plain(poly: shapely.Polygon) -> bool:
+    west, _, east, _ = poly.bounds
+    if west < -180 or east > 180 or not poly.is_valid:
+        return False
+    xs = shapely.get_coordinates(poly.exterior)[:, 0]
+    return bool((abs(xs[1:] - xs[:-1]) <= 180).all())
+
+
 def normalise(geometry: dict[str, Any], where: str = "geometry") -> dict[str, Any]:
     """Validate a GeoJSON geometry, repair self-intersections, split antimeridian crossings.
 
@@ -149,6 +157,8 @@ def normalise(geometry: dict[str, Any], where: str = "geometry") -> dict[str, An
     """
     geom = to_shape(geometry, where)
     _check_ranges(geom, where)
+    if isinstance(geom, shapely.Polygon) and _plain(geom):
+        return geometry  # the common case: already valid, inside +-180, no long edge
     if isinstance(geom, (shapely.Polygon, shapely.MultiPolygon)):
         parts: list[shapely.Polygon] = []
         for poly in _polygons(geom) if isinstance(geom, shapely.MultiPolygon) else [geom]:

@@ -16,7 +16,7 @@ import shapely
 from everest_elearn.catalogue import geometry as geo
 from everest_elearn.catalogue.backends import sqlite_schema as schema
 from everest_elearn.catalogue.backends.sqlite_query import Where, base_where, order_by
-from everest_elearn.catalogue.backends.sqlite_write import delete_record, write_record
+from everest_elearn.catalogue.backends.sqlite_write import ColumnPlan, delete_record, write_batch
 from everest_elearn.catalogue.model import Record
 from everest_elearn.catalogue.query import Query, SpatialRelation
 from everest_elearn.catalogue.registry import REGISTRY, ParamType, Registry
@@ -38,6 +38,7 @@ class SqliteStore:
         self.path = Path(path)
         self.registry = registry
         self._columns = schema.property_columns(registry)
+        self._plan = ColumnPlan(registry, self._columns)
         self._write_lock = threading.Lock()
         self._writer: sqlite3.Connection | None = None
         self._local = threading.local()
@@ -131,9 +132,7 @@ class SqliteStore:
             conn = self._writer_conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                outcomes = [
-                    write_record(conn, rec, self.registry, self._columns) for rec in records
-                ]
+                outcomes = write_batch(conn, records, self._plan)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")

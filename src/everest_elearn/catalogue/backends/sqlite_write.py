@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
 import shapely
 
@@ -29,34 +30,96 @@ def _insert_sql(columns: dict[str, str]) -> str:
     return f"INSERT INTO records ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"  # noqa: S608
 
 
-_INSERT_CACHE: dict[tuple[str, ...], str] = {}
+class ColumnPlan:
+    """Where each registry field goes in a records row, computed once per store."""
+
+    def __init__(self, registry: Registry, columns: dict[str, str]) -> None:
+        self.fields = list(columns)
+        self.position = {f: i for i, f in enumerate(self.fields)}
+        self.types = {f: p.type for f in self.fields if (p := registry.by_field(f)) is not None}
+        self.insert = _insert_sql(columns)
+
+    def values(self, rec: Record) -> tuple[list[object], list[tuple[str, object]]]:
+        """Column values, and (field, value) pairs of list-valued fields for the side table."""
+        values: list[object] = [None] * len(self.fields)
+        multi: list[tuple[str, object]] = []
+        for field, raw in rec.properties.items():
+            index = self.position.get(field)
+            if index is None or raw is None:
+                continue
+            kind = self.types[field]
+            if isinstance(raw, (list, tuple)):
+                where = f"properties.{field}"
+                multi.extend((field, schema.to_sql(kind, v, where)) for v in raw if v is not None)
+            else:
+                values[index] = schema.to_sql(kind, raw, f"properties.{field}")
+        for field, attribute in schema.DERIVED.items():
+            index = self.position.get(field)
+            if index is not None and values[index] is None:
+                values[index] = getattr(rec, attribute)
+        for field, attribute in schema.MULTI_FROM_RECORD.items():
+            if field in self.position:
+                multi.extend((field, v) for v in getattr(rec, attribute))
+        return values, multi
 
 
-def write_record(
-    conn: sqlite3.Connection, rec: Record, registry: Registry, columns: dict[str, str]
-) -> UpsertOutcome:
-    """Insert or replace one record and its index entries; keeps its row id when replacing."""
-    row = conn.execute("SELECT rid FROM records WHERE identifier = ?", (rec.identifier,)).fetchone()
-    rid: int | None = row[0] if row else None
-    if rid is not None:
+def write_batch(
+    conn: sqlite3.Connection, records: list[Record], plan: ColumnPlan
+) -> list[UpsertOutcome]:
+    """Insert or replace records (inside the caller's transaction); replaced ones keep their row id."""
+    identifiers = json.dumps([r.identifier for r in records])
+    existing: dict[str, int] = dict(
+        conn.execute(
+            "SELECT identifier, rid FROM records WHERE identifier IN (SELECT value FROM json_each(?))",
+            (identifiers,),
+        ).fetchall()
+    )
+    if existing:
+        gone = [(rid,) for rid in existing.values()]
         for statement in _SIDE_TABLES:
-            conn.execute(statement, (rid,))
-    values: list[object] = []
-    multi: list[tuple[str, object]] = []
-    for field in columns:
-        param = registry.by_field(field)
-        assert param is not None
-        raw = rec.properties.get(field)
-        if raw is None and field in schema.DERIVED:
-            raw = getattr(rec, schema.DERIVED[field])
-        if field in schema.MULTI_FROM_RECORD:
-            raw = list(getattr(rec, schema.MULTI_FROM_RECORD[field])) or raw
-        if isinstance(raw, (list, tuple)):
-            where = f"properties.{field}"
-            multi.extend((field, schema.to_sql(param.type, v, where)) for v in raw if v is not None)
-            values.append(None)
-        else:
-            values.append(schema.to_sql(param.type, raw, f"properties.{field}"))
+            conn.executemany(statement, gone)
+    next_rid = int(conn.execute("SELECT coalesce(max(rid), 0) + 1 FROM records").fetchone()[0])
+    pending: dict[str, tuple[Any, ...]] = {}
+    rids: dict[str, int] = {}
+    outcomes: list[UpsertOutcome] = []
+    durations: dict[str, int] = {}
+    multi_fields: set[str] = set()
+    for rec in records:
+        created = rec.identifier not in existing and rec.identifier not in pending
+        rid = existing.get(rec.identifier) or rids.get(rec.identifier)
+        if rid is None:
+            rid, next_rid = next_rid, next_rid + 1
+        rids[rec.identifier] = rid
+        pending[rec.identifier] = _rows(rec, rid, plan, durations, multi_fields)
+        outcomes.append(UpsertOutcome(identifier=rec.identifier, created=created))
+    rows = list(pending.values())
+    conn.executemany(plan.insert, [r[0] for r in rows])
+    conn.executemany("INSERT INTO space VALUES (?, ?, ?, ?, ?, ?, ?)", [r[1] for r in rows])
+    conn.executemany(
+        "INSERT INTO text (rowid, title, abstract, keywords, identifier) VALUES (?, ?, ?, ?, ?)",
+        [r[2] for r in rows],
+    )
+    conn.executemany("INSERT INTO docs VALUES (?, ?)", [r[3] for r in rows])
+    conn.executemany("INSERT OR IGNORE INTO groups VALUES (?, ?)", [g for r in rows for g in r[4]])
+    conn.executemany(
+        "INSERT OR IGNORE INTO multi VALUES (?, ?, ?)", [m for r in rows for m in r[5]]
+    )
+    if multi_fields:
+        _remember_multi(conn, multi_fields)
+    for kind, longest in durations.items():
+        conn.execute(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE"
+            " SET value = CAST(excluded.value AS INTEGER)"
+            " WHERE CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER)",
+            (f"max_duration:{kind}", longest),
+        )
+    return outcomes
+
+
+def _rows(
+    rec: Record, rid: int, plan: ColumnPlan, durations: dict[str, int], multi_fields: set[str]
+) -> tuple[Any, ...]:
+    values, multi = plan.values(rec)
     first = rec.start or rec.end
     last = rec.end or rec.start
     t0 = schema.micros(first) if first else None
@@ -68,10 +131,14 @@ def write_record(
         wkb = shapely.to_wkb(shape)
         x0, y0, x1, y1 = shape.bounds
         box = (x0, x1, y0, y1)
-    key = tuple(columns)
-    sql = _INSERT_CACHE.get(key) or _INSERT_CACHE.setdefault(key, _insert_sql(columns))
-    cur = conn.execute(
-        sql,
+    times = schema.NO_TIME
+    if t0 is not None and t1 is not None:
+        times = (schema.days(t0), schema.days(t1))
+        kind = rec.kind.value
+        durations[kind] = max(durations.get(kind, 0), t1 - t0)
+    restricted = 1 if rec.restricted_to else 0
+    multi_fields.update(f for f, _ in multi)
+    return (
         [
             rid,
             rec.identifier,
@@ -79,38 +146,16 @@ def write_record(
             rec.parent_identifier,
             t0,
             t1,
-            1 if rec.restricted_to else 0,
+            restricted,
             wkb,
             *values,
         ],
+        [rid, *box, *times],
+        [rid, rec.title or "", rec.abstract or "", " ".join(rec.keywords), rec.identifier],
+        [rid, rec.model_dump_json()],
+        [[rid, g] for g in rec.restricted_to],
+        [[f, v, rid] for f, v in multi],
     )
-    new_rid = rid if rid is not None else cur.lastrowid
-    times = (
-        (schema.days(t0), schema.days(t1)) if t0 is not None and t1 is not None else schema.NO_TIME
-    )
-    conn.execute("INSERT INTO space VALUES (?, ?, ?, ?, ?, ?, ?)", (new_rid, *box, *times))
-    conn.execute(
-        "INSERT INTO text (rowid, title, abstract, keywords, identifier) VALUES (?, ?, ?, ?, ?)",
-        (new_rid, rec.title or "", rec.abstract or "", " ".join(rec.keywords), rec.identifier),
-    )
-    conn.execute("INSERT INTO docs VALUES (?, ?)", (new_rid, rec.model_dump_json()))
-    if rec.restricted_to:
-        conn.executemany(
-            "INSERT OR IGNORE INTO groups VALUES (?, ?)", [(new_rid, g) for g in rec.restricted_to]
-        )
-    if multi:
-        conn.executemany(
-            "INSERT OR IGNORE INTO multi VALUES (?, ?, ?)", [(f, v, new_rid) for f, v in multi]
-        )
-        _remember_multi(conn, {f for f, _ in multi})
-    if t0 is not None and t1 is not None:
-        conn.execute(
-            "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE"
-            " SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))"
-            " WHERE CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER)",
-            (f"max_duration:{rec.kind.value}", t1 - t0),
-        )
-    return UpsertOutcome(identifier=rec.identifier, created=rid is None)
 
 
 def _remember_multi(conn: sqlite3.Connection, fields: set[str]) -> None:

@@ -1,0 +1,5 @@
+"""``python -m bench.catalogue``."""
+
+from bench.catalogue.run import main
+
+main()
