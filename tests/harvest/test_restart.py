@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 from everest_elearn.catalogue.backends.sqlite import SqliteStore
@@ -31,8 +32,11 @@ def _saved_pages(state: Path) -> int:
     """Pages whose records are stored, as the checkpoint says (the token of the next page)."""
     if not state.exists():
         return 0
-    with sqlite3.connect(state) as conn:
-        row = conn.execute("SELECT resume FROM source_state WHERE name = 'es'").fetchone()
+    try:
+        with closing(sqlite3.connect(state)) as conn:
+            row = conn.execute("SELECT resume FROM source_state WHERE name = 'es'").fetchone()
+    except sqlite3.OperationalError:  # the agent has not created its tables yet
+        return 0
     if not row or not row[0] or "token=" not in row[0]:
         return 0
     return int(row[0].split("token=")[1].split('"')[0].split("&")[0]) // 2
