@@ -98,3 +98,15 @@ def test_raw_query_strings(server: str, raw: str) -> None:
     response = httpx.get(f"{server}/opensearch/products?{raw}", timeout=30)
     assert response.status_code in {200, 400, 414}, (raw, response.text[:300])
     _readable(response)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(params=st.lists(st.tuples(st.sampled_from(KEYS), VALUES), max_size=5))
+async def test_no_request_gets_a_500_on_either_backend(
+    client: httpx.AsyncClient, params: list[tuple[str, str]]
+) -> None:
+    response = await client.get("/opensearch/products", params=params)
+    assert response.status_code in {200, 400, 414}, (params, response.text[:300])
+    _readable(response)

@@ -366,3 +366,12 @@ async def test_bounded_totals_are_reported_as_a_lower_bound(
             assert body["properties"]["totalResultsRelation"] == "gte" and 10 <= body[
                 "totalResults"
             ] < len(S2)
+
+
+@pytest.mark.parametrize("start", ["24", "10001", "999999999"])
+async def test_pages_past_the_end_are_empty_not_errors(
+    client: httpx.AsyncClient, start: str
+) -> None:
+    result = await feed(client, parentIdentifier="S2_L2A", startIndex=start, count="50")
+    assert result.ids == [] and result.total == len(S2)
+    assert "next" not in result.rels and "previous" in result.rels
