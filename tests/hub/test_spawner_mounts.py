@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import time
 
+import docker
 import pytest
 
-import docker
 from everest_elearn.courses.backends.sqlite import SqliteCourseStore
 from everest_elearn.courses.model import Course, PackageRef
 from everest_elearn.courses.service import CourseService

@@ -86,7 +86,11 @@ def merge(source: Path, target: Path, ref: str, commit: str) -> dict[str, object
             delivered[rel] = upstream
             summary["updated"].append(rel)
         else:
-            atomic_copy(src, target / offered_name(rel))
+            offered = target / offered_name(rel)
+            if offered.exists() and digest(offered) == upstream:
+                summary["unchanged"].append(rel)  # already offered; nothing new to say
+                continue
+            atomic_copy(src, offered)
             summary["offered"].append(rel)
     new_state = {"ref": ref, "commit": commit, "files": delivered}
     target.mkdir(parents=True, exist_ok=True)
