@@ -64,7 +64,11 @@ class CatalogueSettings(BaseModel):
     # Upper bound on exact hit counting; beyond it totals are reported as a lower bound.
     track_total_hits: int = 100_000
     default_count: int = 10
+    # Larger OpenSearch ``count`` values are clamped to this (itemsPerPage says so).
     max_count: int = 500
+    # Contact and attribution written in the OpenSearch description documents.
+    opensearch_contact: str = "catalogue@everest-elearn.invalid"
+    opensearch_attribution: str = "Metadata: the data providers; service: the everest-elearn project"
     # Load the bundled sample catalogue into an empty embedded catalogue at start.
     load_samples: bool = True
     # Data host of the samples' generated products (placeholder ``.invalid`` host when None).

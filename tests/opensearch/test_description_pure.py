@@ -122,3 +122,29 @@ def test_what_the_number_pattern_admits_the_server_accepts(text: str) -> None:
 def test_what_the_date_pattern_admits_the_server_accepts(text: str) -> None:
     assert re.match(PATTERNS[ParamType.DATETIME], text)
     parse_condition(text, ParamType.DATETIME, "eo:creationDate")
+
+
+def test_contact_and_attribution_come_from_the_settings(tmp_path: object) -> None:
+    from everest_elearn.catalogue.opensearch.description import Description, render_description
+
+    doc = Description(
+        self_url="http://h/d.xml",
+        search_url="http://h/s",
+        level=Level.COLLECTION,
+        short_name="x",
+        long_name="y",
+        description="z",
+        contact="eo-help@example.org",
+        attribution="ESA",
+    )
+    root = etree.fromstring(render_description(doc))
+    assert root.findtext("os:Contact", namespaces=OS) == "eo-help@example.org"
+    for element in (
+        "LongName",
+        "Developer",
+        "Attribution",
+        "Language",
+        "OutputEncoding",
+        "InputEncoding",
+    ):
+        assert root.findtext(f"os:{element}", namespaces=OS)

@@ -87,6 +87,8 @@ class OpenSearchEngine:
                 default_count=self.settings.default_count,
                 max_count=self.settings.max_count,
                 example=choose_example(summaries, Level.COLLECTION),
+                contact=self.settings.opensearch_contact,
+                attribution=self.settings.opensearch_attribution,
             )
         )
 
@@ -110,6 +112,8 @@ class OpenSearchEngine:
                 default_count=self.settings.default_count,
                 max_count=self.settings.max_count,
                 example=example,
+                contact=self.settings.opensearch_contact,
+                attribution=self.settings.opensearch_attribution,
             )
         )
 
