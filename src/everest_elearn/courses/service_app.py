@@ -24,7 +24,9 @@ from everest_elearn.courses.model import Course, CourseRole, ModulePin, PackageR
 from everest_elearn.courses.service import CourseService
 from everest_elearn.courses.updates import module_status
 from everest_elearn.hub.identity import identity_from_model
+from everest_elearn.modules.container import NotebookContainer
 from everest_elearn.modules.repository import ModuleRepository
+from everest_elearn.modules.sync import ModuleSyncer
 from everest_elearn.security.identity import Identity, Role
 from everest_elearn.settings import Settings, load_settings
 
@@ -278,6 +280,25 @@ class MeApi(Base):
         )
 
 
+class SyncApi(Base):
+    """Bring the caller's course modules into their running server now."""
+
+    async def post(self) -> None:
+        subject = self.identity.subject or ""
+        container = await NotebookContainer.of_user(subject, self.settings["docker_url"])
+        modules = [
+            (c.id, pin) for c, _ in await self.service.courses_of(subject) for pin in c.modules
+        ]
+        syncer = ModuleSyncer(self.settings["modules"], self.settings["modules_path"])
+        results = await syncer.sync(container, modules)
+        for item in results:
+            if "error" not in item:
+                await self.service.store.put_sync(
+                    subject, item["course"], item["module"], item["commit"]
+                )
+        self.write_json(results)
+
+
 class HomePage(Base):
     async def get(self) -> None:
         mine = await module_status(
@@ -315,6 +336,7 @@ def make_app(settings: Settings, prefix: str, api_url: str, token: str) -> web.A
         (url_path_join(p, "oauth_callback"), HubOAuthCallbackHandler),
         (url_path_join(p, r"courses/([a-z0-9-]+)"), CoursePage),
         (url_path_join(p, "api/me"), MeApi),
+        (url_path_join(p, "api/me/sync"), SyncApi),
         (url_path_join(p, "api/courses"), CoursesApi),
         (url_path_join(p, r"api/courses/([a-z0-9-]+)"), CourseApi),
         (url_path_join(p, r"api/courses/([a-z0-9-]+)/enrolments(?:/([^/]+))?"), EnrolmentsApi),
@@ -330,6 +352,8 @@ def make_app(settings: Settings, prefix: str, api_url: str, token: str) -> web.A
         courses=courses,
         modules=ModuleRepository(Path(modules_dir)),
         hub_api=HubApi(api_url, token),
+        docker_url=settings.hub.docker_url,
+        modules_path="/home/jovyan/courses",
     )
 
 

@@ -151,7 +151,9 @@ def configure_spawner(c: Any, settings: Settings, paths: dict[str, Path]) -> Non
     s.results_path = settings.packages.results_mount
     s.packages_path = settings.datacube.mount_root
     s.spawn_slots = max(1, hub.concurrent_spawn_limit)
-    s.extra_create_kwargs = {"labels": {"everest.kind": "notebook", **hub.container_labels}}
+    # DockerSpawner renders {raw_username} here: the courses service finds a user's container by it.
+    labels = {"everest.kind": "notebook", "everest.owner": "{raw_username}", **hub.container_labels}
+    s.extra_create_kwargs = {"labels": labels}
     if hub.agency_url:
         s.agency_url = hub.agency_url
     if hub.docker_url:
