@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 # One module per resource under everest_elearn.api; each has ``router`` and may have
 # ``lifespan(app, settings)``, an async context manager that opens its services on app.state.
-RESOURCES = ("catalogue", "ingest", "opensearch", "stac", "gateway", "packages")
+RESOURCES = ("catalogue", "ingest", "opensearch", "stac", "gateway", "packages", "harvest")
 
 
 def _secret(value: object) -> str | None:

@@ -211,6 +211,10 @@ class Agent:
             await self._finish(config, report, "limited", f"{exc} (limit {exc.limit})")
         except EverestError as exc:
             await self._finish(config, report, "failed", str(exc), failures=state.failures + 1)
+        except Exception as exc:  # a bug below us fails this run, never the agent
+            log.exception("harvest %s: unexpected error", config.name)
+            message = f"internal error: {type(exc).__name__}: {str(exc)[:200]}"
+            await self._finish(config, report, "failed", message, failures=state.failures + 1)
         finally:
             if harvester is not None:
                 with contextlib.suppress(Exception):
