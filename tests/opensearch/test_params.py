@@ -69,6 +69,8 @@ def test_count_above_the_maximum_is_clamped_and_zero_is_allowed() -> None:
         ("cloudCover", "150", "eo:cloudCover"),
         ("orbitNumber", "1.5", "eo:orbitNumber"),
         ("sortKeys", "colour,,1", "sru:sortKeys"),
+        ("searchTerms", "flood\x00", "searchTerms"),
+        ("platform", "\x1b[31m", "eo:platform"),
     ],
 )
 def test_malformed_values_name_the_parameter(key: str, value: str, where: str) -> None:

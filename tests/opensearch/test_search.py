@@ -375,3 +375,35 @@ async def test_pages_past_the_end_are_empty_not_errors(
     result = await feed(client, parentIdentifier="S2_L2A", startIndex=start, count="50")
     assert result.ids == [] and result.total == len(S2)
     assert "next" not in result.rels and "previous" in result.rels
+
+
+@pytest.mark.parametrize(
+    "terms",
+    [
+        '"',
+        "*",
+        "-flood",
+        "title:flood",
+        "NEAR(a b)",
+        "AND",
+        "OR NOT",
+        "(",
+        ")",
+        "^a",
+        "a+b",
+        "'",
+        "\\",
+        "%",
+        "_",
+        "{x}",
+        "\u00e9t\u00e9",
+        "\U0001f30a",
+    ],
+)
+async def test_search_terms_never_break_the_backend(client: httpx.AsyncClient, terms: str) -> None:
+    response = await client.get("/opensearch/products", params={"searchTerms": terms})
+    assert response.status_code in {200, 400}, response.text
+    if response.status_code == 400:
+        assert xml(response.content).xpath("//ows:Exception/@locator", namespaces=XP) == [
+            "searchTerms"
+        ]

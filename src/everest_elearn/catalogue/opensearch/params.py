@@ -75,10 +75,16 @@ class SearchRequest:
     applied_keys: dict[str, str] = field(default_factory=dict)
 
 
+# Control characters never belong in a search value (tab and line breaks count as spaces).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _single(params: Mapping[str, Sequence[str]], key: str, where: str) -> str | None:
     values = [v.strip() for v in params.get(key, ()) if v.strip()]
     if not values:
         return None
+    if any(_CONTROL.search(v) for v in values):
+        raise InvalidInput(where, "contains control characters")
     if len(set(values)) > 1:
         raise InvalidInput(where, f"given {len(values)} times with different values")
     return values[0]
