@@ -134,7 +134,9 @@ def _copy_project(root: Path, project: Path, client_only: bool) -> None:
         from everest_elearn import __version__
 
         (project / "pyproject.toml").write_text(_CLIENT_PYPROJECT.format(version=__version__))
-        parts = [package / "__init__.py", package / "py.typed", *_files(package / "client")]
+        # The modules' algorithms (eo/, with the domain errors they raise) go with the client.
+        parts = [package / "__init__.py", package / "py.typed", package / "errors.py"]
+        parts += [*_files(package / "client"), *_files(package / "eo")]
     else:
         for name in ("pyproject.toml", "README.md"):
             shutil.copy2(root / name, project / name)

@@ -87,6 +87,8 @@ def open_dimap(dim: Path, names: list[str] | None = None) -> Any:
 
     described = read_bands(dim)
     data_dir = dim.with_suffix(".data")
+    if not data_dir.is_dir():  # a data package keeps a product's files side by side
+        data_dir = dim.parent
     chosen = names or [n for n in described if (data_dir / f"{n}.img").is_file()]
     variables = {}
     for name in chosen:
