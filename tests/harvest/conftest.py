@@ -93,3 +93,7 @@ async def product_ids(catalogue: Catalogue, collection: str) -> list[str]:
 
     result = await catalogue.store.search(Query(kind=Kind.PRODUCT, parent=collection, limit=1000))
     return sorted(r.identifier for r in result.records)
+
+
+# Fixtures of real file servers (imported last: servers.py reads the paths above).
+from tests.harvest.servers import nginx_tree, python_tree  # noqa: E402, F401

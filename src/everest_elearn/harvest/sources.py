@@ -38,7 +38,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _KEYS = {
     "name", "kind", "url", "collection", "into", "area", "time", "product_type", "incremental",
     "schedule", "auth", "credential", "mirror", "limits", "method", "page_size", "format",
-    "pattern", "depth", "title", "enabled",
+    "pattern", "depth", "title", "enabled", "base_url", "endpoint", "region",
 }  # fmt: skip
 _LIMIT_KEYS = {
     "seconds", "pages", "response_bytes", "records", "request_seconds", "retries", "backoff",
@@ -70,6 +70,11 @@ class SourceConfig:
     pattern: str | None = None  # http/s3/local: glob of file names to consider
     depth: int = 4  # http/local: folder levels below url
     enabled: bool = True
+    # local: where clients fetch the tree's files (http(s)/s3 prefix); links are built under it.
+    base_url: str | None = None
+    # s3: the endpoint (MinIO, moto) and region; None = AWS defaults.
+    endpoint: str | None = None
+    region: str | None = None
     limits: Limits = field(default_factory=Limits)
     line: int = 0
 
@@ -192,6 +197,9 @@ class _Parser:
             pattern=self.text(node, "pattern"),
             depth=self.integer(node, "depth", 4, 0, 32),
             enabled=self.flag(node, "enabled", True),
+            base_url=self.base_url(node),
+            endpoint=self.text(node, "endpoint"),
+            region=self.text(node, "region"),
             limits=self.limits(node),
             line=node.line,
         )
@@ -264,6 +272,13 @@ class _Parser:
             self.fail(
                 node.line_of("url"), "url must not carry a user or password; use 'credential'"
             )
+
+    def base_url(self, node: LineDict) -> str | None:
+        value = self.text(node, "base_url")
+        if value is not None and not value.lower().startswith(("http://", "https://", "s3://")):
+            self.fail(node.line_of("base_url"), "base_url must be an http(s) or s3 URL")
+            return None
+        return value.rstrip("/") + "/" if value else None
 
     def area(self, node: LineDict) -> tuple[float, float, float, float] | None:
         value = node.get("area")
