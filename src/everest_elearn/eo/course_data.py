@@ -26,6 +26,16 @@ import numpy as np
 import numpy.typing as npt
 
 from everest_elearn.catalogue.model import Kind, Link, Record
+from everest_elearn.eo.generated import (
+    FLOODPLAIN,
+    LAND,
+    RIVER,
+    SAFE_FOR_LUT,
+    SHADOW,
+    SMOOTH,
+    URBAN,
+    lut_rows_cols,
+)  # fmt: skip
 from everest_elearn.eo.safe import Safe
 from everest_elearn.samples import synthetic
 from everest_elearn.samples.scenes import (
@@ -40,19 +50,7 @@ from everest_elearn.samples.scenes import (
 
 SHAPE = (192, 192)
 NSANJE = Place("Nsanje / Chiromo, Shire river, Malawi", "EPSG:32736", 708_000.0, 8_160_000.0, 20.0)
-SAFE_FOR_LUT = "S1A_IW_GRDH_1SDV_20150222T170725_20150222T170750_004739_005DD8_CEAB"
-# The generated DN take the real LUT at these lines and pixels of SAFE_FOR_LUT (row i, column j):
-LUT_ROW0, LUT_ROW_STEP, LUT_COL0, LUT_COL_STEP = 4000, 10, 2000, 40
 NAN = float("nan")
-
-
-def lut_rows_cols(
-    shape: tuple[int, int] = SHAPE,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Lines and pixels of the real product that the generated images' rows and columns stand for."""
-    rows = LUT_ROW0 + LUT_ROW_STEP * np.arange(shape[0], dtype=np.float64)
-    cols = LUT_COL0 + LUT_COL_STEP * np.arange(shape[1], dtype=np.float64)
-    return rows, cols
 
 
 def _u8(name: str, nodata: int = 255) -> dict[str, Any]:
@@ -100,11 +98,6 @@ MERIS_COLLECTION = Record(
     extra={"license": "MIT"},
 )
 COLLECTIONS = (S1_DN, S2_SERIES, SAFE_COLLECTION, MERIS_COLLECTION)
-
-# Land cover codes of the Nsanje scenes.
-LAND, RIVER, FLOODPLAIN, SHADOW, SMOOTH, URBAN = 0, 1, 2, 3, 4, 5
-LANDCOVER = {"land": LAND, "river": RIVER, "floodplain": FLOODPLAIN, "radar shadow": SHADOW,
-             "smooth surface": SMOOTH, "urban": URBAN}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -173,7 +166,7 @@ def _dn(
 def nsanje_stack(root: Path, base_url: str | None, lut: Any, seed: int = 41) -> list[SampleProduct]:
     """The Nsanje stack (9 dates, the last one flooded); truth on the flood image's record."""
     cover, depth, plain = _nsanje_layout(seed)
-    rows, cols = lut_rows_cols()
+    rows, cols = lut_rows_cols(SHAPE)
     a_vv = lut.interpolate(rows, cols, "sigmaNought")
     incidence = np.broadcast_to(np.linspace(33.0, 38.0, SHAPE[1]), SHAPE).astype(np.float32)
     prone = cover == FLOODPLAIN
@@ -238,7 +231,7 @@ def etna_scene(root: Path, base_url: str | None, lut: Any, seed: int = 51) -> Sa
     gamma_db = np.where(lava, ETNA_GAMMA0_DB["lava"], ETNA_GAMMA0_DB["vegetation"])
     gamma = 10 ** ((gamma_db + 0.6 * synthetic.smooth_noise(rng, SHAPE, 5)) / 10)
     sigma0 = gamma * np.cos(local)  # sigma0 = gamma0 cos(local incidence)
-    rows_l, cols_l = lut_rows_cols()
+    rows_l, cols_l = lut_rows_cols(SHAPE)
     a_vv = lut.interpolate(rows_l, cols_l, "sigmaNought")
     arrays: dict[str, tuple[Any, float | None]] = {
         "dn_vv": (_dn(sigma0 * synthetic.speckle(rng, SHAPE), a_vv), 0),
