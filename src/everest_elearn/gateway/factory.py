@@ -66,4 +66,11 @@ def build_gateway(
         }
     )
     spool = config.spool_dir or settings.data_dir / "gateway" / "spool"
-    return Gateway(holder, store or build_store(settings), upstream, Fetcher(spool), lookup=lookup)
+    return Gateway(
+        holder,
+        store or build_store(settings),
+        upstream,
+        Fetcher(spool),
+        lookup=lookup,
+        ledger=settings.data_dir / "gateway" / "stats.sqlite",
+    )

@@ -8,11 +8,13 @@ import contextlib
 import hashlib
 import logging
 import os
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 
 from everest_elearn.errors import EverestError, UpstreamError
+from everest_elearn.gateway.follow import RemoteFlight
+from everest_elearn.gateway.lease import Lease, Leases
 from everest_elearn.gateway.objectstore import CHUNK
 from everest_elearn.gateway.upstream import UpstreamFile
 
@@ -32,9 +34,10 @@ class Flight:
     the file's last bytes are held back until the whole file is checked, so a reader of a file
     that turns out broken gets an error, never a complete-looking wrong file."""
 
-    def __init__(self, key: str, spool: Path, checksum: str | None, size: int | None) -> None:
-        self.key = key
-        self.spool = spool
+    def __init__(self, lease: Lease, checksum: str | None, size: int | None) -> None:
+        self.key = lease.key
+        self.lease = lease
+        self.spool = spool = lease.part
         self.checksum = checksum
         self.size = size
         self.upstream: UpstreamFile | None = None
@@ -57,6 +60,14 @@ class Flight:
         self._progress.set()
         self._progress = asyncio.Event()
 
+    @property
+    def media_type(self) -> str | None:
+        return self.upstream.media_type if self.upstream else None
+
+    @property
+    def last_modified(self) -> datetime | None:
+        return self.upstream.last_modified if self.upstream else None
+
     def _fail(self, error: EverestError) -> None:
         self.error = error
         self.done = True
@@ -64,6 +75,8 @@ class Flight:
         self._notify()
         with contextlib.suppress(OSError):
             self.spool.unlink()
+        with contextlib.suppress(OSError):
+            self.lease.write_state("failed", error=str(error))
 
     async def run(self, opener: Callable[[], Awaitable[UpstreamFile]]) -> bool:
         """Download, verify; True when the spool holds the complete, verified file."""
@@ -89,6 +102,15 @@ class Flight:
                             f"the catalogue says {self.size}"
                         )
                     self.size = upstream.size
+                self.lease.write_state(
+                    "streaming",
+                    size=self.size,
+                    media_type=upstream.media_type,
+                    etag=upstream.etag,
+                    last_modified=(
+                        upstream.last_modified.isoformat() if upstream.last_modified else None
+                    ),
+                )
                 self.ready.set()
                 try:
                     async for chunk in upstream.chunks:
@@ -124,6 +146,8 @@ class Flight:
             return False
         self.sha256 = digests["sha256"].hexdigest()
         self.size = self.written
+        # Followers in other processes may now hand out the last bytes.
+        self.lease.write_state("verified", size=self.size, sha256=self.sha256)
         self.complete = True
         self.done = True
         self._notify()
@@ -190,35 +214,55 @@ class Flight:
 
 
 class Fetcher:
-    """The registry of flights in this process, keyed by object key."""
+    """Downloads of this process, and the host-wide leases that keep them single."""
 
     def __init__(self, spool_dir: Path) -> None:
         self.spool_dir = spool_dir
+        self.leases = Leases(spool_dir)
         self.flights: dict[str, Flight] = {}
+        self.followed: dict[str, RemoteFlight] = {}
         self.tasks: set[asyncio.Task[None]] = set()
 
     def clear_spool(self) -> int:
-        """Everything in the spool is an interrupted transfer (called before serving)."""
-        self.spool_dir.mkdir(parents=True, exist_ok=True)
-        removed = 0
-        for leftover in self.spool_dir.iterdir():
-            leftover.unlink(missing_ok=True)
-            removed += 1
-        return removed
+        """Remove interrupted transfers; another worker's download in progress stays."""
+        return self.leases.clear()
 
-    def join(self, key: str) -> Flight | None:
-        return self.flights.get(key)
+    def join(
+        self, key: str, landed: Callable[[], Awaitable[int | None]]
+    ) -> Flight | RemoteFlight | None:
+        """The download of ``key`` in progress in this process or another one of this host.
+
+        ``landed`` returns the stored object's size (None if absent): a followed download that
+        ended without a state to read succeeded exactly when the object is in the store.
+        """
+        local = self.flights.get(key)
+        if local is not None:
+            return local
+        for name in [k for k, f in self.followed.items() if f.done]:
+            del self.followed[name]  # its descriptor closes when its last reader lets go
+        followed = self.followed.get(key)
+        if followed is not None and not followed.done:
+            return followed
+        if not self.leases.held(key):
+            return None
+        remote = RemoteFlight.attach(key, self.leases, landed)
+        if remote is not None:
+            self.followed[key] = remote
+        return remote
+
+    def claim(self, key: str) -> Lease | None:
+        return self.leases.claim(key)
 
     def start(
         self,
-        key: str,
+        lease: Lease,
         checksum: str | None,
         size: int | None,
         opener: Callable[[], Awaitable[UpstreamFile]],
         finish: Callable[[Flight, bool], Awaitable[None]],
     ) -> Flight:
-        spool = self.spool_dir / f"{uuid.uuid4().hex}.part"
-        flight = Flight(key, spool, checksum, size)
+        key = lease.key
+        flight = Flight(lease, checksum, size)
         self.flights[key] = flight
 
         async def fly() -> None:
@@ -229,13 +273,22 @@ class Fetcher:
                 if self.flights.get(key) is flight:
                     del self.flights[key]
                 flight.retire()
-                with contextlib.suppress(OSError):
-                    flight.spool.unlink()
+                lease.release()
 
         task = asyncio.create_task(fly(), name=f"gateway-fetch:{key}")
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return flight
+
+    async def settled(self, key: str, landed: Callable[[], Awaitable[int | None]]) -> None:
+        """Wait until no process of this host is downloading ``key`` any more."""
+        for task in [t for t in self.tasks if t.get_name() == f"gateway-fetch:{key}"]:
+            await asyncio.shield(task)
+        # Another process's download: nothing to await across processes, so look now and then.
+        for _ in range(36000):
+            if not self.leases.held(key) or await landed() is not None:
+                return
+            await asyncio.sleep(0.05)
 
     async def close(self) -> None:
         for task in list(self.tasks):
@@ -243,3 +296,4 @@ class Fetcher:
         for task in list(self.tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        self.followed.clear()

@@ -8,8 +8,9 @@ import hashlib
 import logging
 import mimetypes
 import os
+import sqlite3
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,16 +35,20 @@ from everest_elearn.gateway.delivery import (
 )
 from everest_elearn.gateway.eviction import CACHE_PREFIX, MIRROR_PREFIX, CacheKeeper
 from everest_elearn.gateway.flight import ChecksumMismatch, Fetcher, Flight
+from everest_elearn.gateway.follow import RemoteFlight
 from everest_elearn.gateway.matching import Decision, ProductFacts, decide, locate
 from everest_elearn.gateway.objectstore import ObjectStore, StoredObject
 from everest_elearn.gateway.ranges import resolve_range
 from everest_elearn.gateway.reloader import RulesHolder
 from everest_elearn.gateway.rules import Source
-from everest_elearn.gateway.stats import Stats
+from everest_elearn.gateway.stats import Ledger, Stats
 from everest_elearn.gateway.upstream import Upstream
 from everest_elearn.security.identity import Identity
 
 log = logging.getLogger(__name__)
+
+# Seconds between writes of this process's counters into the shared ledger.
+FLUSH_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -97,12 +102,16 @@ class Gateway:
         fetcher: Fetcher,
         stats: Stats | None = None,
         lookup: ProductLookup | None = None,
+        ledger: Path | None = None,
     ) -> None:
         self.rules = rules
         self.store = store
         self.upstream = upstream
         self.fetcher = fetcher
-        self.stats = stats or Stats()
+        self.stats = stats or Stats()  # this process's counters
+        # Sums over every worker of the data directory (None: this process only).
+        self.ledger = Ledger(ledger, self.stats) if ledger is not None else None
+        self._flusher: asyncio.Task[None] | None = None
         self.keeper = CacheKeeper(store, self.stats)
         self.lookup = lookup
 
@@ -117,9 +126,27 @@ class Gateway:
             log.warning("gateway: object store %s unreachable at start", self.store.name)
         if removed:
             log.info("gateway: removed %d leftovers of interrupted transfers", removed)
+        if self.ledger is not None:
+            self._flusher = asyncio.create_task(self._flush_every(FLUSH_SECONDS))
+
+    async def _flush_every(self, seconds: float) -> None:
+        assert self.ledger is not None
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await asyncio.to_thread(self.ledger.flush)
+            except sqlite3.Error as exc:
+                log.warning("gateway: statistics not written: %s", exc)
 
     async def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
         await self.fetcher.close()
+        if self.ledger is not None:
+            with contextlib.suppress(sqlite3.Error):
+                await asyncio.to_thread(self.ledger.flush)
         await self.upstream.close()
         await self.store.close()
 
@@ -219,11 +246,9 @@ class Gateway:
                 async with await self._miss(plan, Strategy.MIRROR, None) as stream:
                     async for _ in stream:
                         pass
-                # The download's last step (storing it) runs in the fetch task: wait for it.
-                for task in [
-                    t for t in self.fetcher.tasks if t.get_name() == f"gateway-fetch:{key}"
-                ]:
-                    await asyncio.shield(task)
+                # The download's last step (storing it) runs in the fetch task, perhaps in
+                # another worker: wait for it.
+                await self.fetcher.settled(key, self._lander(key))
                 if await self.store.stat(key) is None:
                     raise UpstreamError(
                         f"{plan.path} was fetched but could not be kept in the mirror"
@@ -310,40 +335,62 @@ class Gateway:
     async def _miss(
         self, plan: Plan, strategy: Strategy, byte_range: ByteRange | None
     ) -> FileStream:
-        self.stats.misses += 1
-        flight = self.fetcher.join(plan.key(Strategy.MIRROR)) or self.fetcher.join(
-            plan.key(Strategy.CACHE)
-        )
-        if flight is None:
+        keys = (plan.key(Strategy.MIRROR), plan.key(Strategy.CACHE))
+        flight: Flight | RemoteFlight | None = None
+        # A few rounds: another worker may claim, finish or fail the download between our looks.
+        for _ in range(100):
+            flight = self.fetcher.join(keys[0], self._lander(keys[0])) or self.fetcher.join(
+                keys[1], self._lander(keys[1])
+            )
+            if flight is not None:
+                self.stats.joined_fetches += 1
+                break
+            lease = self.fetcher.claim(plan.key(strategy))
+            if lease is None:
+                await asyncio.sleep(0.01)  # claimed a moment ago: follow it next round
+                continue
+            # Another worker may have stored it between our first look and the claim.
+            stored = await self._stored(plan, strategy)
+            if stored is not None:
+                lease.release()
+                return await self._hit(plan, stored, byte_range)
             self.stats.upstream_fetches += 1
             flight = self.fetcher.start(
-                plan.key(strategy),
+                lease,
                 plan.link.checksum,
                 plan.link.length,
                 lambda: self.upstream.open(plan.source, plan.link.href),
                 lambda f, ok: self._finish(plan, strategy, f, ok),
             )
-        else:
-            self.stats.joined_fetches += 1
+            break
+        if flight is None:
+            raise UpstreamError("another worker keeps claiming this download without serving it")
+        self.stats.misses += 1
         await flight.started()
         if flight.error is not None:
             raise UpstreamError(str(flight.error))
-        upstream = flight.upstream
         start, end = resolve_range(byte_range, flight.size)
         wanted = plan.link.checksum or ""
         return FileStream(
             name=plan.name,
-            media_type=self._media_type(plan, upstream.media_type if upstream else None),
+            media_type=self._media_type(plan, flight.media_type),
             size=flight.size,
             start=start,
             end=end,
             etag=f'"{wanted[7:].lower()}"' if wanted.startswith("sha256:") else None,
-            last_modified=(upstream.last_modified if upstream else None) or datetime.now(UTC),
+            last_modified=flight.last_modified or datetime.now(UTC),
             strategy=plan.decision.strategy,
             origin=Origin.MISS,
             chunks=self._count(flight.read(start, end)),
             checksum=plan.link.checksum,
         )
+
+    def _lander(self, key: str) -> Callable[[], Awaitable[int | None]]:
+        async def landed() -> int | None:
+            found = await self.store.stat(key)
+            return found.size if found is not None else None
+
+        return landed
 
     async def _finish(self, plan: Plan, strategy: Strategy, flight: Flight, ok: bool) -> None:
         """Called once per download: keep the verified file, or count why not."""
@@ -358,7 +405,7 @@ class Gateway:
         now = datetime.now(UTC)
         meta = {
             "sha256": flight.sha256 or "",
-            "content_type": self._media_type(plan, upstream.media_type if upstream else None),
+            "content_type": self._media_type(plan, flight.media_type),
             "strategy": strategy.value,
             "source": plan.source.name,
             "fetched_at": now.isoformat(),
@@ -472,15 +519,23 @@ class Gateway:
     # --- reporting --------------------------------------------------------------------------
 
     async def report(self) -> dict[str, object]:
-        """Counters of this process plus the store's current usage."""
-        report: dict[str, object] = {**self.stats.snapshot(), "store": self.store.name}
+        """Counters of all workers (this process's alone under ``process``), the store's usage."""
+        counters: dict[str, int | str] = self.stats.snapshot()
+        if self.ledger is not None:
+            await asyncio.to_thread(self.ledger.flush)
+            counters = await asyncio.to_thread(self.ledger.totals)
+        report: dict[str, object] = {
+            **counters,
+            "process": self.stats.snapshot(),
+            "store": self.store.name,
+        }
         try:
             report["usage"] = await self.keeper.usage()
             report["store_reachable"] = True
         except BackendUnavailable:
             report["usage"] = None
             report["store_reachable"] = False
-        report["in_flight"] = sorted(self.fetcher.flights)
+        report["in_flight"] = await asyncio.to_thread(self.fetcher.leases.in_flight)
         return report
 
     def status(self) -> dict[str, object]:

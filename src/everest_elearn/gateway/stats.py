@@ -1,9 +1,11 @@
-"""Gateway statistics: counters of this process (hits, misses, bytes, evictions, fallbacks)."""
+"""Gateway statistics: hits, misses, bytes, evictions, fallbacks; per process and summed."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 
 @dataclass
@@ -39,3 +41,60 @@ class Stats:
     def hit_ratio(self) -> float:
         looked = self.hits + self.misses
         return self.hits / looked if looked else 0.0
+
+
+class Ledger:
+    """Counters summed over every worker process sharing one data directory (SQLite).
+
+    Each process keeps its own ``Stats`` and adds what changed since its last ``flush``; the
+    report reads the sums, so it is the same whichever worker answers.
+    """
+
+    def __init__(self, path: Path, stats: Stats) -> None:
+        self.path = path
+        self.stats = stats
+        self._flushed: dict[str, int] = {}
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)"
+        )
+        db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        return db
+
+    def flush(self) -> None:
+        """Add this process's counts since the last flush (blocking: call from a thread)."""
+        now = {k: v for k, v in self.stats.snapshot().items() if isinstance(v, int)}
+        deltas = [(k, v - self._flushed.get(k, 0)) for k, v in now.items()]
+        deltas = [(k, d) for k, d in deltas if d]
+        db = self._connect()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(
+                "INSERT INTO counters (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+                deltas,
+            )
+            db.execute(
+                "INSERT OR IGNORE INTO meta (name, value) VALUES ('since', ?)", (self.stats.since,)
+            )
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        self._flushed = now
+
+    def totals(self) -> dict[str, int | str]:
+        """The sums over all workers (blocking: call from a thread)."""
+        db = self._connect()
+        try:
+            counts = dict(db.execute("SELECT name, value FROM counters").fetchall())
+            since = db.execute("SELECT value FROM meta WHERE name = 'since'").fetchone()
+        finally:
+            db.close()
+        out: dict[str, int | str] = {
+            k: int(counts.get(k, 0)) for k, v in self.stats.snapshot().items() if isinstance(v, int)
+        }
+        out["since"] = since[0] if since else self.stats.since
+        return out
