@@ -160,9 +160,12 @@ def name_time(name: str) -> datetime | None:
 
 def geotiff(opener: Opener, name: str, parent: str) -> Draft:
     """A GeoTIFF/COG: footprint from its bounds (any CRS), time from tags or the file name."""
-    import rasterio
-    from rasterio.errors import RasterioError
-    from rasterio.warp import transform_bounds
+    try:
+        import rasterio
+        from rasterio.errors import RasterioError
+        from rasterio.warp import transform_bounds
+    except ImportError:
+        raise Reject("GeoTIFF: rasterio is not installed (pip install 'everest-elearn[harvest]')") from None
 
     stem = TIFF.sub("", name.rsplit("/", 1)[-1])
     try:
