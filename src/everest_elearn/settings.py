@@ -250,6 +250,18 @@ class HarvestSettings(BaseModel):
     backoff_max: float = 300.0
 
 
+class BackupSettings(BaseModel):
+    """Backups and restores of the platform's state (issue: deployment)."""
+
+    # Folder holding pg_dump and pg_restore; None = found on PATH.
+    pg_bin: Path | None = None
+    # Volumes whose files are backed up, by their everest.kind label (package volumes are rebuilt
+    # from the catalogue and the gateway, so they are left out unless named here).
+    volume_kinds: list[str] = Field(default_factory=lambda: ["results", "share"])
+    # Also copy the gateway's cache (refetchable from the providers); the mirror is always copied.
+    include_cache: bool = False
+
+
 class Settings(BaseSettings):
     """Everything configurable about everest-elearn."""
 
@@ -271,6 +283,7 @@ class Settings(BaseSettings):
     images: ImagesSettings = Field(default_factory=ImagesSettings)
     hub: HubSettings = Field(default_factory=HubSettings)
     harvest: HarvestSettings = Field(default_factory=HarvestSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
 
     @classmethod
     def settings_customise_sources(
