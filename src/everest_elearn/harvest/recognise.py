@@ -165,7 +165,9 @@ def geotiff(opener: Opener, name: str, parent: str) -> Draft:
         from rasterio.errors import RasterioError
         from rasterio.warp import transform_bounds
     except ImportError:
-        raise Reject("GeoTIFF: rasterio is not installed (pip install 'everest-elearn[harvest]')") from None
+        raise Reject(
+            "GeoTIFF: rasterio is not installed (pip install 'everest-elearn[harvest]')"
+        ) from None
 
     stem = TIFF.sub("", name.rsplit("/", 1)[-1])
     try:

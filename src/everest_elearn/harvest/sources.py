@@ -130,16 +130,15 @@ class _Parser:
             if not isinstance(item, LineDict):
                 self.fail(line, "a source must be a mapping")
                 continue
+            name = item.get("name")
+            if isinstance(name, str) and name in names:
+                self.fail(item.line, f"source '{name}' already defined on line {names[name]}")
+                continue
+            if isinstance(name, str):
+                names[name] = item.line
             source = self.source(item)
             if source is None:
                 continue
-            if source.name in names:
-                self.fail(
-                    item.line,
-                    f"source '{source.name}' already defined on line {names[source.name]}",
-                )
-                continue
-            names[source.name] = item.line
             out.append(source)
         return out
 
