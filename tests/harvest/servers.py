@@ -46,18 +46,26 @@ def _port() -> int:
         return port
 
 
-def archive_tree(root: Path) -> Path:
-    """A provider's tree: the real SAFE zips and GeoTIFFs (linked, not copied) in dated folders."""
+def archive_tree(root: Path, copy: bool = False) -> Path:
+    """A provider's tree: the real SAFE zips and GeoTIFFs in dated folders, linked (or copied into
+    the test's temporary folder for servers that refuse symbolic links)."""
     for zipped in sorted(SAFE.glob("*.zip")):
         target = root / "S1" / "GRD" / "2015" / "02" / zipped.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.symlink_to(zipped)
+        _place(zipped, target, copy)
     for tif in sorted(RASTERS.rglob("*.tif")):
         target = root / "rasters" / tif.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.symlink_to(tif)
+        _place(tif, target, copy)
     (root / "README.txt").write_text("not a product\n")
     return root
+
+
+def _place(source: Path, target: Path, copy: bool) -> None:
+    if copy:
+        shutil.copyfile(source, target)
+    else:
+        target.symlink_to(source)
 
 
 @pytest.fixture

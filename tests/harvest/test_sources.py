@@ -86,7 +86,10 @@ def test_every_problem_names_its_line() -> None:
     assert "is not a date" in problems[9]
     assert "schedule" in problems[10]
     assert "secret" in problems[11] and "hunter2" not in str(caught.value)
-    assert "limits pages: -1 is not a whole number" in problems[12] and "unknown key 'size'" in problems[12]
+    assert (
+        "limits pages: -1 is not a whole number" in problems[12]
+        and "unknown key 'size'" in problems[12]
+    )
     assert "already defined on line 2" in problems[13]
     assert "'name' is required" in problems[16]
     assert "must start with http" in problems[17]
