@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import sys
+from urllib.parse import quote
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +171,7 @@ def reader_db_url(settings: Settings) -> str | None:
         return None
     url = httpx.URL(dc.db_url.get_secret_value().replace("postgresql+psycopg2://", "http://", 1))
     password = dc.readonly_password.get_secret_value() if dc.readonly_password else ""
-    auth = dc.readonly_role + (f":{password}" if password else "")
+    auth = quote(dc.readonly_role, safe="") + (f":{quote(password, safe='')}" if password else "")
     host = dc.container_db_host or url.host
     port = f":{url.port}" if url.port else ""
     return f"postgresql+psycopg2://{auth}@{host}{port}{url.path}"
