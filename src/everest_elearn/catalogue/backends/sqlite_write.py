@@ -74,11 +74,12 @@ def write_batch(
             (identifiers,),
         ).fetchall()
     )
+    # Before the deletes: a replaced record may hold the largest row id, which it keeps.
+    next_rid = int(conn.execute("SELECT coalesce(max(rid), 0) + 1 FROM records").fetchone()[0])
     if existing:
         gone = [(rid,) for rid in existing.values()]
         for statement in _SIDE_TABLES:
             conn.executemany(statement, gone)
-    next_rid = int(conn.execute("SELECT coalesce(max(rid), 0) + 1 FROM records").fetchone()[0])
     pending: dict[str, tuple[Any, ...]] = {}
     rids: dict[str, int] = {}
     outcomes: list[UpsertOutcome] = []
