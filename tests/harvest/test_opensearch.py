@@ -193,3 +193,29 @@ async def test_a_broken_entry_is_rejected_and_the_page_goes_on(
     report = await make_agent(SOURCE.format(url=replay.url, format="auto")).run("sara")
     assert (report.state, report.created, report.rejected) == ("ok", 2, 2)
     assert {p.identifier for p in report.rejections} == {features[1]["id"], features[2]["id"]}
+
+
+async def test_pages_by_index_when_a_source_sends_no_navigation_links(
+    replay: Replay, make_agent: AgentFactory, catalogue: Catalogue
+) -> None:
+    features = resto_features(5)
+    replay.answer(
+        "/description.xml",
+        COLLECTION_OSDD.format(url=replay.url),
+        content_type="application/opensearchdescription+xml",
+    )
+
+    def search(request: Request) -> Reply:
+        size = int(request.query["maxRecords"])
+        page = int(request.query.get("page") or 1)
+        document = real_json("opensearch/eodag-sara_search.json")
+        document["features"] = features[(page - 1) * size : page * size]
+        del document["properties"]["links"]
+        return Reply(json.dumps(document).encode())
+
+    replay.route("/collections/S2/search.json", search)
+    text = SOURCE.format(url=replay.url, format="auto").replace("    collection: S2\n", "")
+    report = await make_agent(text).run("sara")
+    assert (report.state, report.created) == ("ok", 5)
+    pages = [r.query["page"] for r in replay.requests("/collections/S2/search.json")]
+    assert pages == ["1", "2", "3"]  # the third page is short: the end
