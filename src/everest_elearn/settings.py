@@ -119,6 +119,9 @@ class PackagesSettings(BaseModel):
     volumes: Literal["auto", "docker", "directory"] = "auto"
     # Docker engine URL; None = the local socket.
     docker_url: str | None = None
+    # With an engine on this host: read and write volumes through their mount points (as root),
+    # not through the engine's archive API. False forces the API path a remote engine takes.
+    host_access: bool = True
     # Directory backend root; None = <data_dir>/volumes.
     directory: Path | None = None
     # Package registry (SQLite); None = <data_dir>/packages.sqlite.

@@ -48,11 +48,18 @@ def records(provider: Provider) -> Catalogue:
     )
 
 
-@pytest.fixture(params=["directory", pytest.param("docker", marks=pytest.mark.docker)])
+@pytest.fixture(
+    params=[
+        "directory",
+        pytest.param("docker", marks=pytest.mark.docker),
+        # The same engine reached only through its API, as a remote engine is.
+        pytest.param("docker-api", marks=pytest.mark.docker),
+    ]
+)
 def volumes(request: pytest.FixtureRequest, tmp_path: Path) -> Volumes:
     if request.param == "directory":
         return DirectoryVolumes(tmp_path / "volumes")
-    return DockerVolumes.connect()
+    return DockerVolumes.connect(host_access=request.param == "docker")
 
 
 @pytest.fixture

@@ -28,12 +28,19 @@ async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-@pytest.fixture(params=["directory", pytest.param("docker", marks=pytest.mark.docker)])
+@pytest.fixture(
+    params=[
+        "directory",
+        pytest.param("docker", marks=pytest.mark.docker),
+        # The same engine reached only through its API, as a remote engine is.
+        pytest.param("docker-api", marks=pytest.mark.docker),
+    ]
+)
 async def results(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ResultsService]:
     volumes: Volumes = (
         DirectoryVolumes(tmp_path / "volumes")
         if request.param == "directory"
-        else DockerVolumes.connect()
+        else DockerVolumes.connect(host_access=request.param == "docker")
     )
     gateway = Gateway()
     service = await PackageService.open(

@@ -23,13 +23,20 @@ async def chunks_of(data: bytes, size: int = 65536) -> AsyncIterator[bytes]:
         yield data[start : start + size]
 
 
-@pytest.fixture(params=["directory", pytest.param("docker", marks=pytest.mark.docker)])
+@pytest.fixture(
+    params=[
+        "directory",
+        pytest.param("docker", marks=pytest.mark.docker),
+        # The same engine reached only through its API, as a remote engine is.
+        pytest.param("docker-api", marks=pytest.mark.docker),
+    ]
+)
 async def volumes(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Volumes]:
     backend: Volumes
     if request.param == "directory":
         backend = DirectoryVolumes(tmp_path / "volumes")
     else:
-        backend = DockerVolumes.connect()
+        backend = DockerVolumes.connect(host_access=request.param == "docker")
     made: list[str] = []
     backend.made = made  # type: ignore[attr-defined]
     yield backend
@@ -130,4 +137,28 @@ async def test_local_path_shows_the_files_on_this_host(volumes: Volumes) -> None
     async with volumes.writer(name) as writer:
         await writer.write("a/b.bin", chunks_of(b"abc"), 3)
     local = await volumes.local_path(name)
-    assert local is not None and (local / "a" / "b.bin").read_bytes() == b"abc"
+    if isinstance(volumes, DockerVolumes) and not volumes.host_access:
+        assert local is None  # an engine reached through its API only: no folder here
+    else:
+        assert local is not None and (local / "a" / "b.bin").read_bytes() == b"abc"
+        assert oct((local / "a").stat().st_mode & 0o777) == "0o755"
+        assert oct((local / "a" / "b.bin").stat().st_mode & 0o777) == "0o644"
+
+
+async def test_reads_do_not_follow_links_out_of_the_volume(volumes: Volumes) -> None:
+    name = fresh(volumes)
+    await volumes.create(name, {"everest.kind": "results"})
+    async with volumes.writer(name) as writer:
+        await writer.write("ok.txt", chunks_of(b"ok"), 2)
+    local = await volumes.local_path(name)
+    if local is not None:  # a user's container could leave such a link in their results
+        (local / "passwd").symlink_to("/etc/passwd")
+        with pytest.raises(NotFound):
+            await volumes.read(name, "passwd")
+    assert await volumes.read(name, "ok.txt") == b"ok"
+
+
+@pytest.mark.docker
+async def test_host_access_can_be_switched_off() -> None:
+    assert DockerVolumes.connect("unix:///var/run/docker.sock").host_access is True
+    assert DockerVolumes.connect(host_access=False).host_access is False

@@ -1,8 +1,9 @@
 """Indexes a built package in the Open Data Cube through ``packages/datacube.py``.
 
 Each product's files are read where the volume shows on this host (its folder, or the Docker
-volume's mount point when the engine runs here); otherwise the rasters are copied out of the
-volume into a temporary folder first, since rasterio must open them to learn their grids.
+volume's mount point when the engine runs here); otherwise the rasters are streamed out of the
+volume into a temporary folder first (``Volumes.export``: one file at a time, never whole in
+memory), since rasterio must open them to learn their grids.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +37,11 @@ class IndexOutcome:
 def asset_key(link_title: str | None, file_name: str) -> str:
     """The asset a file holds: the link's title (STAC asset key), else the name without suffix."""
     return link_title or file_name.rpartition(".")[0] or file_name
+
+
+def _unlink_all(paths: Iterable[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 class OdcPackageIndex:
@@ -83,9 +89,10 @@ class OdcPackageIndex:
                 for link in record.data_links:
                     path = files.get(file_name_of(link))
                     if path is not None:
-                        if scratch is not None:
-                            await self._export(volume.name, path, scratch)
                         assets[asset_key(link.title, file_name_of(link))] = local / path
+                if scratch is not None:
+                    wanted = [p.relative_to(scratch).as_posix() for p in assets.values()]
+                    await self.volumes.export(volume.name, wanted, scratch)
                 try:
                     await self.index.ensure_product(collection)
                     dataset = await self.index.index_record(
@@ -101,6 +108,9 @@ class OdcPackageIndex:
                     # not rasters) stays in the package, readable as files, and the report says so.
                     outcome.notes.append(f"{record.identifier} not indexed: {exc}")
                     continue
+                finally:
+                    if scratch is not None:  # one product's copies at a time on this disk
+                        await asyncio.to_thread(_unlink_all, assets.values())
                 outcome.datasets.append(str(dataset))
         finally:
             if scratch is not None:
@@ -115,11 +125,6 @@ class OdcPackageIndex:
         except NotFound:
             outcome.notes.append(f"collection {identifier!r} unknown: its products are not indexed")
             return None
-
-    async def _export(self, volume: str, path: str, scratch: Path) -> None:
-        target = scratch / path
-        await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
-        await asyncio.to_thread(target.write_bytes, await self.volumes.read(volume, path))
 
     async def remove(self, dataset_ids: Sequence[str]) -> None:
         await self.index.remove_datasets(UUID(i) for i in dataset_ids)

@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from everest_elearn.errors import Forbidden, InvalidInput, NotFound, Unauthorized
@@ -43,20 +42,6 @@ def _require_user(identity: Identity) -> str:
     if identity.subject is None:
         raise Unauthorized("a bearer token is required for results")
     return identity.subject
-
-
-def _walk(root: Path) -> list[tuple[str, int, str]]:
-    found = []
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and not path.is_symlink():
-            digest = hashlib.sha256()
-            with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            found.append(
-                (path.relative_to(root).as_posix(), path.stat().st_size, digest.hexdigest())
-            )
-    return found
 
 
 class ResultsService:
@@ -106,8 +91,7 @@ class ResultsService:
         )  # fmt: skip
         try:
             await self.volumes.copy(source.name, target.name)
-            local = await self.volumes.local_path(target.name)
-            files = await asyncio.to_thread(_walk, local) if local is not None else []
+            files = await self.volumes.files(target.name)
             manifest = Manifest(
                 kind="results",
                 name=package,
@@ -119,9 +103,10 @@ class ResultsService:
                 volume_backend=self.volumes.backend,
                 spec=spec,
                 files=[
-                    ManifestFile(path=p, size=size, sha256=digest, product=package,
-                                 file_name=p.rpartition("/")[2], source=f"results:{subject}/{p}")
-                    for p, size, digest in files
+                    ManifestFile(path=f.path, size=f.size, sha256=f.sha256, product=package,
+                                 file_name=f.path.rpartition("/")[2],
+                                 source=f"results:{subject}/{f.path}")
+                    for f in files
                 ],
             )  # fmt: skip
             body_bytes = manifest.to_bytes()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterable, Mapping
+from collections.abc import AsyncIterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +46,15 @@ class Capabilities:
     host_path: bool = False
 
 
+@dataclass(frozen=True)
+class FileEntry:
+    """A regular file in a volume."""
+
+    path: str
+    size: int
+    sha256: str
+
+
 class VolumeWriter(Protocol):
     """Writes files into one volume; ``flush`` makes everything written so far durable."""
 
@@ -84,6 +93,13 @@ class Volumes(Protocol):
 
     async def copy(self, source: str, target: str) -> None:
         """Copy every file of volume ``source`` into volume ``target`` (both must exist)."""
+
+    async def files(self, name: str) -> Sequence[FileEntry]:
+        """Every regular file in the volume, sorted by path, with its size and SHA-256; symbolic
+        links are left out."""
+
+    async def export(self, name: str, paths: Sequence[str], into: Path) -> None:
+        """Copy files out of the volume to ``into/<path>``, streamed (never whole in memory)."""
 
     async def local_path(self, name: str) -> Path | None:
         """A folder on this host where the volume's files can be read, when there is one."""

@@ -25,7 +25,9 @@ def open_volumes(settings: Settings) -> Volumes:
     try:
         from everest_elearn.packages.backends.docker_ import DockerVolumes
 
-        return DockerVolumes.connect(settings.packages.docker_url)
+        return DockerVolumes.connect(
+            settings.packages.docker_url, host_access=settings.packages.host_access
+        )
     except (BackendUnavailable, ImportError) as exc:
         if choice == "docker":
             raise BackendUnavailable("docker engine") from exc

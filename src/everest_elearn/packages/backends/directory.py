@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import json
 import os
+import queue
 import shutil
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from everest_elearn.errors import InvalidInput, NotFound
 from everest_elearn.packages.volumes import (
     Capabilities,
+    FileEntry,
     VolumeInfo,
     VolumeWriter,
     check_path,
@@ -20,36 +25,146 @@ from everest_elearn.packages.volumes import (
 )
 
 LABELS_DIR = ".labels"
+# Chunks queued per file between the event loop and its writing thread (about 16 MB).
+SPOOL_CHUNKS = 16
+WRITE_BUFFER = 8 * 1024 * 1024
+
+
+class _Spool:
+    """Writes one file's chunks in a thread of its own while the event loop fetches and hashes the
+    next ones: reading, hashing and writing overlap instead of taking turns."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=SPOOL_CHUNKS)
+        self.error: BaseException | None = None
+        self.task = asyncio.create_task(asyncio.to_thread(self._run))
+
+    def _run(self) -> None:
+        # Keeps draining after an error so that a producer blocked on a full queue never hangs.
+        while (item := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.handle.write(item)
+                except BaseException as exc:
+                    self.error = exc
+
+    async def _enqueue(self, item: bytes | None) -> None:
+        try:
+            self.queue.put_nowait(item)
+        except queue.Full:
+            await asyncio.to_thread(self.queue.put, item)
+
+    async def put(self, chunk: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        await self._enqueue(chunk)
+
+    async def close(self) -> None:
+        """Wait until every chunk is written (or the first error, raised here)."""
+        if not self.task.done():
+            await self._enqueue(None)
+            await self.task
+        if self.error is not None:
+            raise self.error
+
+
+def _make_parents(root: Path, target: Path) -> None:
+    # Containers read packages as jovyan (uid 1000): folders 0755 whatever this process's umask.
+    folder = root
+    for part in target.relative_to(root).parts[:-1]:
+        folder = folder / part
+        if not folder.is_dir():
+            folder.mkdir(exist_ok=True)
+            os.chmod(folder, 0o755)  # noqa: S103
+
+
+def _open_partial(root: Path, target: Path) -> tuple[Path, BinaryIO]:
+    _make_parents(root, target)
+    partial = target.with_name(f".{target.name}.partial")
+    # Large buffers: fewer system calls per gigabyte; the spool thread does the writing.
+    return partial, partial.open("wb", buffering=WRITE_BUFFER)
+
+
+def _commit(handle: BinaryIO, partial: Path, target: Path) -> None:
+    handle.close()
+    os.chmod(partial, 0o644)
+    os.replace(partial, target)
+
+
+def _discard(handle: BinaryIO, partial: Path) -> None:
+    handle.close()
+    partial.unlink(missing_ok=True)
+
+
+def read_inside(root: Path, path: str, volume: str) -> bytes:
+    """A file of the volume at ``root``; NotFound for links leading out of it."""
+    return _inside(root, path, volume).read_bytes()
+
+
+def _inside(root: Path, path: str, volume: str) -> Path:
+    # A results volume is written by its user, who may leave symlinks pointing anywhere.
+    target = (root / path).resolve()
+    if not target.is_relative_to(root.resolve()) or not target.is_file():
+        raise NotFound("file", f"{volume}/{path}")
+    return target
+
+
+def export_from(root: Path, paths: Sequence[str], into: Path, volume: str) -> None:
+    """Copy ``paths`` of the volume at ``root`` to ``into`` (the kernel copies, where it can)."""
+    for path in paths:
+        source = _inside(root, check_path(path), volume)
+        target = into / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def walk_files(root: Path) -> list[FileEntry]:
+    """Regular files under ``root`` with sizes and SHA-256; links (file or folder) left out."""
+    found = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            found.append(
+                FileEntry(
+                    path.relative_to(root).as_posix(), path.stat().st_size, digest.hexdigest()
+                )
+            )
+    return found
 
 
 class DirectoryWriter:
-    """Each file goes to a temporary name first and is renamed into place once complete."""
+    """Each file goes to a temporary name first and is renamed into place once complete.
+
+    Used for directory volumes and for Docker volumes whose mount point is on this host.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
     async def write(self, path: str, chunks: AsyncIterable[bytes], size: int) -> None:
         target = self.root / check_path(path)
-        partial = target.with_name(f".{target.name}.partial")
-        await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
-        handle = await asyncio.to_thread(partial.open, "wb")
+        partial, handle = await asyncio.to_thread(_open_partial, self.root, target)
+        spool = _Spool(handle)
         written = 0
         try:
             async for chunk in chunks:
                 written += len(chunk)
                 if written > size:
                     raise InvalidInput(path, f"more than the announced {size} bytes")
-                await asyncio.to_thread(handle.write, chunk)
+                await spool.put(chunk)
+            await spool.close()
+            if written != size:
+                raise InvalidInput(path, f"{written} bytes received, {size} announced")
         except BaseException:
-            handle.close()
-            partial.unlink(missing_ok=True)
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(spool.close())
+            await asyncio.to_thread(_discard, handle, partial)
             raise
-        handle.close()
-        if written != size:
-            partial.unlink(missing_ok=True)
-            raise InvalidInput(path, f"{written} bytes received, {size} announced")
-        os.chmod(partial, 0o644)
-        os.replace(partial, target)
+        await asyncio.to_thread(_commit, handle, partial, target)
 
     async def flush(self) -> None:
         # Every completed write was renamed into place already; nothing is pending.
@@ -122,10 +237,7 @@ class DirectoryVolumes:
         yield DirectoryWriter(directory)
 
     async def read(self, name: str, path: str) -> bytes:
-        target = self._dir(name) / check_path(path)
-        if not target.is_file():
-            raise NotFound("file", f"{name}/{path}")
-        return await asyncio.to_thread(target.read_bytes)
+        return await asyncio.to_thread(read_inside, self._dir(name), check_path(path), name)
 
     async def copy(self, source: str, target: str) -> None:
         src, dst = self._dir(source), self._dir(target)
@@ -134,6 +246,15 @@ class DirectoryVolumes:
                 raise NotFound("volume", directory.name)
         # Symlinks are copied as links, never followed: a results folder must not reach outside.
         await asyncio.to_thread(shutil.copytree, src, dst, symlinks=True, dirs_exist_ok=True)
+
+    async def files(self, name: str) -> Sequence[FileEntry]:
+        directory = self._dir(name)
+        if not directory.is_dir():
+            raise NotFound("volume", name)
+        return await asyncio.to_thread(walk_files, directory)
+
+    async def export(self, name: str, paths: Sequence[str], into: Path) -> None:
+        await asyncio.to_thread(export_from, self._dir(name), list(paths), into, name)
 
     async def local_path(self, name: str) -> Path | None:
         directory = self._dir(name)

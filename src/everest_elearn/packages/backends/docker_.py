@@ -1,22 +1,31 @@
-"""Docker volumes filled through the engine: a tar stream ``put_archive``-d into a helper container.
+"""Docker volumes: filled through the engine, or through their mount point when it is on this host.
 
-The helper container is created from a one-file image imported locally (no registry, no pull),
-mounts the volume, and is never started: the engine mounts a stopped container's volumes for
-archive requests, so no process of ours runs inside it.
+Through the engine, files travel as a tar stream ``put_archive``-d into a helper container created
+from a one-file image imported locally (no registry, no pull); it mounts the volume and is never
+started: the engine mounts a stopped container's volumes for archive requests, so no process of
+ours runs inside it. That works with any engine, local or remote.
+
+When the engine listens on a local socket and the volume is a plain ``local`` volume whose mount
+point this process may write (root), files are written there directly instead: the same bytes on
+the same disk without the tar stream and the engine in between (``host_access``; off forces the
+engine path, as with a remote engine).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import logging
 import os
+import posixpath
 import queue
+import shutil
 import tarfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -26,8 +35,15 @@ from docker.client import DockerClient
 from docker.types import Mount
 
 from everest_elearn.errors import BackendUnavailable, Conflict, InvalidInput, NotFound
+from everest_elearn.packages.backends.directory import (
+    DirectoryWriter,
+    export_from,
+    read_inside,
+    walk_files,
+)
 from everest_elearn.packages.volumes import (
     Capabilities,
+    FileEntry,
     VolumeInfo,
     VolumeWriter,
     check_path,
@@ -190,27 +206,40 @@ class DockerVolumes:
     backend = "docker"
     capabilities = Capabilities(engine=True, host_path=False)
 
-    def __init__(self, client: Any, helper_image: str = HELPER_IMAGE) -> None:
+    def __init__(
+        self, client: Any, helper_image: str = HELPER_IMAGE, host_access: bool = False
+    ) -> None:
         self.client = client
         self.helper_image = helper_image
+        # Read and write volumes through their mount points on this host (see the docstring).
+        self.host_access = host_access
         self._image_lock = asyncio.Lock()
         self._image_ready = False
 
     @classmethod
-    def connect(cls, base_url: str | None = None, timeout: int = 120) -> DockerVolumes:
-        """Connect and ping; BackendUnavailable when no engine answers."""
+    def connect(
+        cls, base_url: str | None = None, timeout: int = 120, host_access: bool = True
+    ) -> DockerVolumes:
+        """Connect and ping; BackendUnavailable when no engine answers.
+
+        ``host_access`` is honoured only for an engine on a local socket: a remote engine's mount
+        points are on another machine, whatever folders of the same name exist here.
+        """
+        url = base_url or "unix:///var/run/docker.sock"
         try:
-            client = DockerClient(
-                base_url=base_url or "unix:///var/run/docker.sock", timeout=timeout
-            )
+            client = DockerClient(base_url=url, timeout=timeout)
             client.ping()
         except Exception as exc:
             raise BackendUnavailable("docker engine") from exc
-        return cls(client)
+        return cls(client, host_access=host_access and url.startswith(("unix://", "/")))
 
     def describe(self) -> str:
         version = self.client.version().get("Version", "?")
-        return f"Docker volumes through the engine {version} at {self.client.api.base_url}"
+        how = "mount points on this host" if self.host_access else "the engine's archive API"
+        return (
+            f"Docker volumes through the engine {version} at {self.client.api.base_url} "
+            f"(files through {how})"
+        )
 
     def _info(self, volume: Any) -> VolumeInfo:
         labels = volume.attrs.get("Labels") or {}
@@ -267,13 +296,22 @@ class DockerVolumes:
 
     async def local_path(self, name: str) -> Path | None:
         """The volume's mount point when the engine runs on this host and we may read it."""
+        return await self._host_dir(name, write=False)
+
+    async def _host_dir(self, name: str, write: bool) -> Path | None:
+        if not self.host_access:
+            return None
         try:
             volume = await self._call(self.client.volumes.get, check_volume_name(name))
         except docker.errors.NotFound:
             return None
+        # Driver options (NFS, tmpfs, bind) mean the mount point holds the files only while a
+        # container mounts the volume: those go through the engine.
+        if volume.attrs.get("Driver") != "local" or volume.attrs.get("Options"):
+            return None
         mountpoint = Path(volume.attrs.get("Mountpoint") or "/nonexistent")
-        readable = await asyncio.to_thread(_readable_dir, mountpoint)
-        return mountpoint if readable else None
+        usable = await asyncio.to_thread(_usable_dir, mountpoint, write)
+        return mountpoint if usable else None
 
     async def _ensure_image(self) -> None:
         async with self._image_lock:
@@ -329,6 +367,10 @@ class DockerVolumes:
 
     @asynccontextmanager
     async def writer(self, name: str) -> AsyncIterator[VolumeWriter]:
+        direct = await self._host_dir(check_volume_name(name), write=True)
+        if direct is not None:
+            yield DirectoryWriter(direct)
+            return
         async with self._helper((check_volume_name(name), MOUNT, False)) as container:
             writer = DockerWriter(self, container)
             try:
@@ -340,6 +382,9 @@ class DockerVolumes:
 
     async def read(self, name: str, path: str) -> bytes:
         check_path(path)
+        direct = await self._host_dir(check_volume_name(name), write=False)
+        if direct is not None:
+            return await asyncio.to_thread(read_inside, direct, path, name)
         async with self._helper((check_volume_name(name), MOUNT, True)) as container:
             try:
                 data = await self._call(self._get_archive, container, f"{MOUNT}/{path}")
@@ -362,6 +407,58 @@ class DockerVolumes:
         ) as container:
             await self._call(self._pipe, container)
 
+    async def files(self, name: str) -> Sequence[FileEntry]:
+        direct = await self._host_dir(check_volume_name(name), write=False)
+        if direct is not None:
+            return await asyncio.to_thread(walk_files, direct)
+        async with self._helper((name, MOUNT, True)) as container:
+            found = await self._call(self._scan, container)
+        return sorted(found, key=lambda f: f.path)
+
+    def _scan(self, container: str) -> Sequence[FileEntry]:
+        # The whole volume as one tar stream, hashed as it passes: nothing is held or stored.
+        stream, _ = self.client.api.get_archive(container, f"{MOUNT}/.", chunk_size=CHUNK)
+        found = []
+        with tarfile.open(fileobj=_StreamReader(stream), mode="r|") as archive:
+            for member in archive:
+                if not member.isreg():
+                    continue
+                digest = hashlib.sha256()
+                extracted = archive.extractfile(member)
+                assert extracted is not None
+                while block := extracted.read(CHUNK):
+                    digest.update(block)
+                path = posixpath.normpath(member.name).lstrip("/")
+                found.append(FileEntry(path, member.size, digest.hexdigest()))
+        return found
+
+    async def export(self, name: str, paths: Sequence[str], into: Path) -> None:
+        for path in paths:
+            check_path(path)
+        direct = await self._host_dir(check_volume_name(name), write=False)
+        if direct is not None:
+            await asyncio.to_thread(export_from, direct, list(paths), into, name)
+            return
+        async with self._helper((name, MOUNT, True)) as container:
+            for path in paths:
+                try:
+                    await self._call(self._export_one, container, path, into / path)
+                except docker.errors.NotFound as exc:
+                    raise NotFound("file", f"{name}/{path}") from exc
+
+    def _export_one(self, container: str, path: str, target: Path) -> None:
+        stream, _ = self.client.api.get_archive(container, f"{MOUNT}/{path}", chunk_size=CHUNK)
+        with tarfile.open(fileobj=_StreamReader(stream), mode="r|") as archive:
+            member = archive.next()
+            # A link in a user's volume is archived as a link: it is not a file to export.
+            if member is None or not member.isreg():
+                raise NotFound("file", path)
+            extracted = archive.extractfile(member)
+            assert extracted is not None
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("wb") as handle:
+                shutil.copyfileobj(extracted, handle, CHUNK)
+
     def _pipe(self, container: str) -> None:
         # "/src/." archives the folder's contents; the stream goes straight back in, never to disk.
         stream, _ = self.client.api.get_archive(container, "/src/.")
@@ -369,5 +466,28 @@ class DockerVolumes:
             raise BackendUnavailable("docker engine (put_archive refused)")
 
 
-def _readable_dir(path: Path) -> bool:
-    return path.is_dir() and os.access(path, os.R_OK | os.X_OK)
+class _StreamReader(io.RawIOBase):
+    """A file-like view of the engine's chunked answer, for ``tarfile`` in stream mode."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self.chunks = iter(chunks)
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.pending:
+            try:
+                self.pending = next(self.chunks)
+            except StopIteration:
+                return 0
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
+
+
+def _usable_dir(path: Path, write: bool) -> bool:
+    mode = os.R_OK | os.X_OK | (os.W_OK if write else 0)
+    return path.is_dir() and not path.is_symlink() and os.access(path, mode)
