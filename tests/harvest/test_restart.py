@@ -102,3 +102,6 @@ def test_killed_mid_harvest_then_rerun_has_no_duplicates_and_no_gaps(
     ids = asyncio.run(_stored(tmp_path / "data" / "catalogue.sqlite"))
     assert ids == sorted(str(i["id"]) for i in items)  # no gap, and each exactly once
     assert len(ids) == len(set(ids))
+    status = _cli(tmp_path, "status")
+    shown = status.communicate(timeout=120)[0].decode()
+    assert status.returncode == 0 and "es" in shown and "ok" in shown, shown
