@@ -16,7 +16,7 @@ from everest_elearn.catalogue.model import Record
 from everest_elearn.catalogue.service import Catalogue
 from everest_elearn.errors import Conflict, EverestError, InvalidInput, NotFound
 from everest_elearn.harvest.checkpoint import Checkpoints, SourceState, owner_id
-from everest_elearn.harvest.fetch import Limits, backoff_delay
+from everest_elearn.harvest.fetch import Limits, backoff_delay, safe_url
 from everest_elearn.harvest.harvester import Cursor, LimitReached, latest
 from everest_elearn.harvest.kinds import build_harvester
 from everest_elearn.harvest.sources import SourceConfig, parse
@@ -39,7 +39,7 @@ class RunReport:
     """One run of one source: what came in, what was stored, what was refused and why."""
 
     source: str
-    state: str = "running"  # ok | limited | failed
+    state: str = "running"  # ok | limited | failed | interrupted
     pages: int = 0
     received: int = 0
     created: int = 0
@@ -147,7 +147,7 @@ class Agent:
             config = configs[name]
             row = state.to_dict()
             row.update(
-                kind=config.kind, url=config.url, collection=config.target,
+                kind=config.kind, url=safe_url(config.url), collection=config.target,
                 schedule=config.schedule.total_seconds() if config.schedule else None,
                 enabled=config.enabled, mirror=config.mirror,
                 running=name in self._tasks and not self._tasks[name].done(),
@@ -211,6 +211,13 @@ class Agent:
             await self._finish(config, report, "limited", f"{exc} (limit {exc.limit})")
         except EverestError as exc:
             await self._finish(config, report, "failed", str(exc), failures=state.failures + 1)
+        except asyncio.CancelledError:
+            # The agent is stopping: say so; the checkpoint already holds where to go on.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(
+                    self._finish(config, report, "interrupted", "the agent stopped during the run")
+                )
+            raise
         except Exception as exc:  # a bug below us fails this run, never the agent
             log.exception("harvest %s: unexpected error", config.name)
             message = f"internal error: {type(exc).__name__}: {str(exc)[:200]}"

@@ -53,7 +53,7 @@ class SourceState:
     since: datetime | None = None
     resume: dict[str, Any] | None = None
     run_mark: datetime | None = None
-    state: str = "idle"  # idle | running | ok | limited | failed
+    state: str = "idle"  # idle | running | ok | limited | failed | interrupted
     last_started: datetime | None = None
     last_finished: datetime | None = None
     last_success: datetime | None = None
