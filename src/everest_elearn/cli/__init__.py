@@ -48,6 +48,7 @@ def _register_nouns() -> None:
         "modules",
         "images",
         "samples",
+        "backup",
     ):
         try:
             module = importlib.import_module(f"everest_elearn.cli.{name}")

@@ -1,0 +1,1 @@
+"""Backups and restores of everything the platform cannot rebuild (see ``service``)."""
