@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,56 +18,19 @@ from everest_elearn.harvest.checkpoint import Checkpoints, SourceState, owner_id
 from everest_elearn.harvest.fetch import Limits, backoff_delay, safe_url
 from everest_elearn.harvest.harvester import Cursor, LimitReached, latest
 from everest_elearn.harvest.kinds import build_harvester
+from everest_elearn.harvest.report import RunReport
 from everest_elearn.harvest.sources import SourceConfig, parse
 from everest_elearn.security.identity import Identity, Role
 from everest_elearn.settings import HarvestSettings, Settings
 
 log = logging.getLogger(__name__)
 AGENT = Identity("data-agent", frozenset({Role.AGENT}))
-MAX_KEPT = 100  # rejections kept in a run's report (all are counted)
 
 
 class Mirror(Protocol):
     """The gateway's "mirror this product ahead of need" (``Gateway.mirror``)."""
 
     async def mirror(self, product: Record, identity: Identity) -> list[str]: ...
-
-
-@dataclass
-class RunReport:
-    """One run of one source: what came in, what was stored, what was refused and why."""
-
-    source: str
-    state: str = "running"  # ok | limited | failed | interrupted
-    pages: int = 0
-    received: int = 0
-    created: int = 0
-    updated: int = 0
-    skipped: int = 0
-    rejected: int = 0
-    rejections: list[Problem] = field(default_factory=list)
-    bytes: int = 0
-    mirrored: int = 0
-    mirror_errors: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    def reject(self, problem: Problem) -> None:
-        self.rejected += 1
-        if len(self.rejections) < MAX_KEPT:
-            self.rejections.append(problem)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source, "state": self.state, "pages": self.pages,
-            "received": self.received, "created": self.created, "updated": self.updated,
-            "skipped": self.skipped, "rejected": self.rejected, "bytes": self.bytes,
-            "mirrored": self.mirrored, "mirror_errors": self.mirror_errors[:MAX_KEPT],
-            "error": self.error,
-            "rejections": [
-                {"where": p.source, "position": p.position, "identifier": p.identifier, "reason": p.reason}
-                for p in self.rejections
-            ],
-        }  # fmt: skip
 
 
 Progress = Callable[[RunReport], None]
