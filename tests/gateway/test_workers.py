@@ -25,7 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 ADMIN = "workers-admin-token"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 COLLECTION = "S2_WORKERS"
-UVICORN = [sys.executable, "-m", "uvicorn", "--factory", "everest_elearn.api.app:create_app"]
+UVICORN = [
+    *(sys.executable, "-m", "uvicorn", "--factory", "everest_elearn.api.app:create_app"),
+    *("--host", "127.0.0.1", "--log-level", "warning"),
+]
 
 
 @dataclass
@@ -80,18 +83,20 @@ rules:
     }
     (tmp_path / "data").mkdir()
     ports = [free_port(), free_port()]
-    processes = [
-        subprocess.Popen(
-            [*UVICORN, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT,
-            env=env,
-        )
-        for port in ports
-    ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
+    processes: list[subprocess.Popen[bytes]] = []
     try:
-        for url, process in zip(urls, processes, strict=True):
-            _wait(url, process)
+        # One after the other: the embedded catalogue's first-start schema setup is not safe
+        # to run twice at once on a fresh data directory (reported to the catalogue's owner).
+        for url, port in zip(urls, ports, strict=True):
+            processes.append(
+                subprocess.Popen(
+                    [*UVICORN, "--port", str(port)],
+                    cwd=ROOT,
+                    env=env,
+                )
+            )
+            _wait(url, processes[-1])
         yield Agencies(urls, provider, processes)
     finally:
         for process in processes:

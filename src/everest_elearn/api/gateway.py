@@ -9,9 +9,10 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response
 
 from everest_elearn.api.deps import IdentityDep
+from everest_elearn.api.sendfile import FileStreamResponse
 from everest_elearn.errors import BackendUnavailable, Forbidden, Unauthorized
 from everest_elearn.gateway.delivery import FileStream, ProductLookup, Redirect
 from everest_elearn.gateway.factory import build_gateway
@@ -122,17 +123,7 @@ async def data(
     if request.method == "HEAD":
         await stream.aclose()
         return Response(status_code=status, headers=headers, media_type=stream.media_type)
-
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            async for chunk in stream:
-                yield chunk
-        finally:
-            await stream.aclose()
-
-    return StreamingResponse(
-        body(), status_code=status, headers=headers, media_type=stream.media_type
-    )
+    return FileStreamResponse(stream, status, headers, stream.media_type)
 
 
 @router.get("/gateway/stats")

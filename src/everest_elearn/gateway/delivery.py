@@ -52,6 +52,16 @@ class Redirect:
     strategy: Strategy = Strategy.REDIRECT
 
 
+@dataclass(frozen=True)
+class FileSpan:
+    """``count`` bytes at ``offset`` of the open file ``fd``: what a server can send without
+    copying them through Python (``os.sendfile``). The descriptor belongs to the stream."""
+
+    fd: int
+    offset: int
+    count: int
+
+
 @dataclass
 class FileStream:
     """An open file of a product: metadata plus an async iterator of its bytes.
@@ -61,6 +71,10 @@ class FileStream:
     the part of the file the iterator yields; ``size`` is the whole file's length when known.
     If the upstream breaks off or the checksum does not match, iteration raises
     ``UpstreamError`` and nothing is kept.
+
+    ``spans``, when not None, yields the same bytes as ``FileSpan``s of local files (a stored
+    object, or a download's spool file as it grows): a consumer uses either ``chunks`` or
+    ``spans``, never both.
     """
 
     name: str
@@ -75,6 +89,7 @@ class FileStream:
     chunks: AsyncIterator[bytes]
     checksum: str | None = None
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list, repr=False)
+    spans: AsyncIterator[FileSpan] | None = None
 
     @property
     def partial(self) -> bool:
@@ -96,9 +111,10 @@ class FileStream:
 
     async def aclose(self) -> None:
         closers, self._closers = self._closers, []
-        aclose = getattr(self.chunks, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        for iterator in (self.chunks, self.spans):
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
         for closer in reversed(closers):
             await closer()
 

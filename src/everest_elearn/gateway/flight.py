@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from everest_elearn.errors import EverestError, UpstreamError
+from everest_elearn.gateway.delivery import FileSpan
 from everest_elearn.gateway.follow import RemoteFlight
 from everest_elearn.gateway.lease import Lease, Leases
 from everest_elearn.gateway.objectstore import CHUNK
@@ -126,12 +127,20 @@ class Flight:
                     raise UpstreamError(
                         f"the transfer was cut off after {self.written} of {self.size} bytes"
                     )
-                await asyncio.to_thread(os.fsync, self._wfd)
                 if expected and digests[algorithm].hexdigest().lower() != expected.lower():
                     raise ChecksumMismatch(
                         f"checksum mismatch: the provider's file is not the one catalogued "
                         f"({algorithm})"
                     )
+                # Readers get the last bytes as soon as the checksum holds; the disk flush is
+                # for the store (promotion follows it) and need not hold them up.
+                self.sha256 = digests["sha256"].hexdigest()
+                self.size = self.written
+                self.lease.write_state("verified", size=self.size, sha256=self.sha256)
+                self.complete = True
+                self.done = True
+                self._notify()
+                await asyncio.to_thread(os.fsync, self._wfd)
             finally:
                 os.close(self._wfd)
         except EverestError as exc:
@@ -144,13 +153,6 @@ class Flight:
             log.exception("fetch of %s failed", self.key)
             self._fail(UpstreamError("the transfer failed"))
             return False
-        self.sha256 = digests["sha256"].hexdigest()
-        self.size = self.written
-        # Followers in other processes may now hand out the last bytes.
-        self.lease.write_state("verified", size=self.size, sha256=self.sha256)
-        self.complete = True
-        self.done = True
-        self._notify()
         return True
 
     async def started(self) -> None:
@@ -159,45 +161,68 @@ class Flight:
         if self.error is not None and self.upstream is None:
             raise type(self.error)(str(self.error))
 
+    async def _pieces(self, start: int, end: int | None) -> AsyncIterator[tuple[int, int]]:
+        """(offset, count) of bytes ``start``..``end`` that have arrived, as they arrive."""
+        pos = start
+        while True:
+            limit = end + 1 if end is not None else self.size
+            if self.size is not None and (limit is None or limit > self.size):
+                limit = self.size
+            if limit is not None and pos >= limit:
+                return
+            if self.error is not None:
+                raise UpstreamError(str(self.error))
+            available = self.written if limit is None else min(self.written, limit)
+            if pos >= available:
+                if self.done:
+                    return
+                await self._progress.wait()
+                continue
+            count = min(available - pos, FOLLOW_CHUNK)
+            if self.size is not None and pos + count >= self.size and not self.done:
+                # The last bytes wait for the checksum.
+                await self._progress.wait()
+                continue
+            yield pos, count
+            pos += count
+
+    def _fd(self) -> int:
+        if self._rfd is None:
+            raise UpstreamError("the transfer is no longer readable")
+        return self._rfd
+
     async def read(self, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         """Bytes ``start``..``end`` (inclusive) as they arrive; raises if the download fails."""
         self.readers += 1
         try:
-            pos = start
-            while True:
-                limit = end + 1 if end is not None else self.size
-                if self.size is not None and (limit is None or limit > self.size):
-                    limit = self.size
-                if limit is not None and pos >= limit:
-                    return
-                if self.error is not None:
-                    raise UpstreamError(str(self.error))
-                available = self.written if limit is None else min(self.written, limit)
-                if pos >= available:
-                    if self.done:
-                        return
-                    await self._progress.wait()
-                    continue
-                count = min(available - pos, FOLLOW_CHUNK)
-                if self.size is not None and pos + count >= self.size and not self.done:
-                    # The last bytes wait for the checksum.
-                    await self._progress.wait()
-                    continue
+            async for pos, count in self._pieces(start, end):
                 shared = self._recent.get(pos)
-                if shared is not None and len(shared) <= available - pos:
+                if shared is not None and len(shared) <= count:
                     data = shared
                 else:
-                    fd = self._rfd
-                    if fd is None:
-                        raise UpstreamError("the transfer is no longer readable")
                     # Inline, not in a thread: these bytes were just written and sit in the page
                     # cache, so the read is a memory copy; a thread hop per chunk for a hundred
                     # followers costs more than the copy itself.
-                    data = os.pread(fd, count, pos)
+                    data = os.pread(self._fd(), count, pos)
                 if not data:
                     raise UpstreamError("the spooled transfer vanished")
-                pos += len(data)
                 yield data
+                # _pieces advanced by count; a shorter shared chunk is followed by the rest.
+                if len(data) < count:
+                    rest = os.pread(self._fd(), count - len(data), pos + len(data))
+                    if len(rest) != count - len(data):
+                        raise UpstreamError("the spooled transfer vanished")
+                    yield rest
+        finally:
+            self.readers -= 1
+            self._release()
+
+    async def spans(self, start: int = 0, end: int | None = None) -> AsyncIterator[FileSpan]:
+        """The same bytes as ``read``, as spans of the spool file (sent without copies)."""
+        self.readers += 1
+        try:
+            async for pos, count in self._pieces(start, end):
+                yield FileSpan(self._fd(), pos, count)
         finally:
             self.readers -= 1
             self._release()

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from everest_elearn.errors import EverestError, UpstreamError
+from everest_elearn.gateway.delivery import FileSpan
 from everest_elearn.gateway.lease import HOST, Leases
 from everest_elearn.gateway.objectstore import CHUNK
 
@@ -126,37 +127,51 @@ class RemoteFlight:
         if self.error is not None and self.written == 0:
             raise UpstreamError(str(self.error))
 
+    async def _pieces(self, start: int, end: int | None) -> AsyncIterator[tuple[int, int]]:
+        """(offset, count) of bytes ``start``..``end`` the owner has written, as it writes them."""
+        pos = start
+        while True:
+            limit = self.size if end is None else end + 1
+            if self.size is not None and limit is not None:
+                limit = min(limit, self.size)
+            if limit is not None and pos >= limit:
+                return
+            if self.error is not None:
+                raise UpstreamError(str(self.error))
+            self.written = max(self.written, os.fstat(self.fd).st_size)
+            available = self.written if limit is None else min(self.written, limit)
+            count = min(available - pos, READ)
+            held_back = self.size is not None and pos + count >= self.size and not self.complete
+            if count <= 0 or held_back:
+                if self.done and not self.complete:
+                    raise UpstreamError(str(self.error or "the transfer failed"))
+                if self.done:
+                    if limit is None:
+                        return
+                    raise UpstreamError("the spooled transfer is shorter than announced")
+                await self._wait()
+                continue
+            yield pos, count
+            pos += count
+
     async def read(self, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         """Bytes ``start``..``end`` (inclusive) as the owner writes them."""
         self.readers += 1
         try:
-            pos = start
-            while True:
-                limit = self.size if end is None else end + 1
-                if self.size is not None and limit is not None:
-                    limit = min(limit, self.size)
-                if limit is not None and pos >= limit:
-                    return
-                if self.error is not None:
-                    raise UpstreamError(str(self.error))
-                self.written = max(self.written, os.fstat(self.fd).st_size)
-                available = self.written if limit is None else min(self.written, limit)
-                count = min(available - pos, READ)
-                held_back = self.size is not None and pos + count >= self.size and not self.complete
-                if count <= 0 or held_back:
-                    if self.done and not self.complete:
-                        raise UpstreamError(str(self.error or "the transfer failed"))
-                    if self.done:
-                        if limit is None:
-                            return
-                        raise UpstreamError("the spooled transfer is shorter than announced")
-                    await self._wait()
-                    continue
+            async for pos, count in self._pieces(start, end):
                 data = os.pread(self.fd, count, pos)
-                if not data:
+                if len(data) != count:
                     raise UpstreamError("the spooled transfer vanished")
-                pos += len(data)
                 yield data
+        finally:
+            self.readers -= 1
+
+    async def spans(self, start: int = 0, end: int | None = None) -> AsyncIterator[FileSpan]:
+        """The same bytes as ``read``, as spans of the spool file (sent without copies)."""
+        self.readers += 1
+        try:
+            async for pos, count in self._pieces(start, end):
+                yield FileSpan(self.fd, pos, count)
         finally:
             self.readers -= 1
 

@@ -46,6 +46,11 @@ class ObjectStore(Protocol):
         """Bytes ``start``..``end`` (inclusive; None = to the end) of a complete object."""
         ...
 
+    async def open_file(self, key: str) -> int | None:
+        """A read-only descriptor of the complete object when it is a local file (for serving
+        without copies; the caller closes it), else None."""
+        ...
+
     async def put_file(self, key: str, path: Path, meta: dict[str, str]) -> StoredObject:
         """Store a local file under ``key`` atomically (readers see all or nothing); the file at
         ``path`` is consumed (moved or deleted)."""

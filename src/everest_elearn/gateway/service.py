@@ -27,6 +27,7 @@ from everest_elearn.errors import (
 from everest_elearn.gateway.delivery import (
     ByteRange,
     FetchedFile,
+    FileSpan,
     FileStream,
     Origin,
     ProductLookup,
@@ -68,6 +69,18 @@ class Plan:
     def key(self, strategy: Strategy) -> str:
         prefix = MIRROR_PREFIX if strategy is Strategy.MIRROR else CACHE_PREFIX
         return prefix + self.path
+
+
+async def _whole(fd: int, start: int, end: int) -> AsyncIterator[FileSpan]:
+    yield FileSpan(fd, start, end - start + 1)
+
+
+def _closer(fd: int) -> Callable[[], Awaitable[None]]:
+    async def close() -> None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+    return close
 
 
 def file_name_of(link: Link) -> str:
@@ -315,6 +328,8 @@ class Gateway:
         self.stats.hits += 1
         self.keeper.touch(stored.key)
         start, end = resolve_range(byte_range, stored.size)
+        fd = await self.store.open_file(stored.key) if end is not None else None
+        closer = _closer(fd) if fd is not None else None
         meta = stored.meta
         sha = meta.get("sha256")
         modified = meta.get("last_modified")
@@ -330,6 +345,12 @@ class Gateway:
             origin=Origin.HIT,
             chunks=self._count(self.store.read(stored.key, start, end)),
             checksum=f"sha256:{sha}" if sha else None,
+            spans=(
+                self._count_spans(_whole(fd, start, end))
+                if fd is not None and end is not None
+                else None
+            ),
+            _closers=[closer] if closer is not None else [],
         )
 
     async def _miss(
@@ -383,6 +404,7 @@ class Gateway:
             origin=Origin.MISS,
             chunks=self._count(flight.read(start, end)),
             checksum=plan.link.checksum,
+            spans=self._count_spans(flight.spans(start, end)),
         )
 
     def _lander(self, key: str) -> Callable[[], Awaitable[int | None]]:
@@ -505,6 +527,16 @@ class Gateway:
                 yield chunk
         finally:
             aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async def _count_spans(self, spans: AsyncIterator[FileSpan]) -> AsyncIterator[FileSpan]:
+        try:
+            async for span in spans:
+                self.stats.bytes_served += span.count
+                yield span
+        finally:
+            aclose = getattr(spans, "aclose", None)
             if aclose is not None:
                 await aclose()
 

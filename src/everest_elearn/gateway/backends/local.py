@@ -100,6 +100,13 @@ class LocalStore:
         finally:
             handle.close()
 
+    async def open_file(self, key: str) -> int | None:
+        data, _ = self._paths(key)
+        try:
+            return await asyncio.to_thread(os.open, data, os.O_RDONLY)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
     async def put_file(self, key: str, path: Path, meta: dict[str, str]) -> StoredObject:
         data, meta_path = self._paths(key)
         await self.check()

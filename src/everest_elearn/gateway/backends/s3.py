@@ -142,6 +142,9 @@ class S3Store:
         finally:
             body.close()
 
+    async def open_file(self, key: str) -> int | None:
+        return None  # no local file: served through ``read``
+
     async def put_file(self, key: str, path: Path, meta: dict[str, str]) -> StoredObject:
         target = self._key(key)
         extra: dict[str, Any] = {"Metadata": {k: v for k, v in meta.items()}}

@@ -1,0 +1,140 @@
+"""A gateway response that sends file spans with ``os.sendfile`` (no copy through Python).
+
+uvicorn does not offer the ASGI zero-copy extension, so this reaches its httptools connection
+(the object behind ``receive``) for the socket, sends the headers the ordinary way, then the
+body with ``sendfile`` from the stored object or the download's spool file, and tells uvicorn
+the body is complete. Any other server, or a stream without file spans, gets an ordinary
+streaming response with the same bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from everest_elearn.errors import EverestError, UpstreamError
+from everest_elearn.gateway.delivery import FileSpan, FileStream
+
+log = logging.getLogger(__name__)
+
+# Most bytes handed to one sendfile call: the socket takes what fits in its buffer anyway; this
+# bounds how long one call may keep the event loop when the file is not in the page cache.
+MOST = 8 * 1024 * 1024
+SEND_BUFFER = 4 * 1024 * 1024
+_HTTPTOOLS = "uvicorn.protocols.http.httptools_impl"
+
+
+class _ClientGone(Exception):
+    pass
+
+
+def _connection(receive: Receive) -> Any | None:
+    """uvicorn's httptools request cycle (with ``transport`` and its own byte accounting)."""
+    cycle: Any = getattr(receive, "__self__", None)
+    if type(cycle).__module__ != _HTTPTOOLS:
+        return None
+    if not hasattr(cycle, "expected_content_length") or not hasattr(cycle, "transport"):
+        return None
+    sock = cycle.transport.get_extra_info("socket")
+    return cycle if sock is not None and hasattr(sock, "fileno") else None
+
+
+class FileStreamResponse(Response):
+    """The body of a ``FileStream``: zero-copy spans when the server allows, else chunks."""
+
+    def __init__(
+        self, stream: FileStream, status_code: int, headers: Mapping[str, str], media_type: str
+    ) -> None:
+        super().__init__(status_code=status_code, headers=headers, media_type=media_type)
+        self.stream = stream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cycle = _connection(receive) if self.stream.spans is not None else None
+        try:
+            if cycle is None:
+                await self._streamed(scope, receive, send)
+            else:
+                await self._sent(cycle, send)
+        finally:
+            await self.stream.aclose()
+
+    async def _streamed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def body() -> AsyncIterator[bytes]:
+            async for chunk in self.stream:
+                yield chunk
+
+        headers = dict(self.headers)
+        response = StreamingResponse(body(), self.status_code, headers, self.media_type)
+        await response(scope, receive, send)
+
+    async def _sent(self, cycle: Any, send: Send) -> None:
+        assert self.stream.spans is not None
+        transport = cycle.transport
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        # The headers must be on the wire before the body bypasses the transport's buffer.
+        for _ in range(10_000):
+            if not transport.get_write_buffer_size() or cycle.disconnected:
+                break
+            await asyncio.sleep(0.001)
+        out = os.dup(transport.get_extra_info("socket").fileno())
+        with (
+            contextlib.suppress(OSError),
+            socket.fromfd(out, socket.AF_INET, socket.SOCK_STREAM) as s,
+        ):
+            # A larger send buffer: fewer wake-ups per file (the kernel caps it at wmem_max).
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        try:
+            async for span in self.stream.spans:
+                await _send_span(out, span, cycle)
+                cycle.expected_content_length -= span.count
+        except (_ClientGone, EverestError) as exc:
+            if isinstance(exc, EverestError):
+                log.warning("gateway: transfer stopped: %s", exc)
+            # A short body with a Content-Length: the client sees the transfer failed.
+            cycle.disconnected = True
+            transport.abort()
+            return
+        finally:
+            os.close(out)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _send_span(out: int, span: FileSpan, cycle: Any) -> None:
+    loop = asyncio.get_running_loop()
+    offset, left = span.offset, span.count
+    writable = asyncio.Event()
+    watching = False
+    try:
+        while left > 0:
+            if cycle.disconnected:
+                raise _ClientGone
+            try:
+                sent = os.sendfile(out, span.fd, offset, min(left, MOST))
+            except BlockingIOError:
+                # Watch once per span, not per wait: the callback only runs while we wait,
+                # since between waits we send until the socket's buffer is full again.
+                if not watching:
+                    loop.add_writer(out, writable.set)
+                    watching = True
+                writable.clear()
+                await writable.wait()
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                raise _ClientGone from None
+            if sent == 0:
+                raise UpstreamError("the file is shorter than announced")
+            offset += sent
+            left -= sent
+    finally:
+        if watching:
+            loop.remove_writer(out)
