@@ -87,19 +87,24 @@ def chart(summary: FeedbackSummary) -> str:
 
 
 def course(
-    prefix: str, c: Course, enrolments: list[Enrolment], summary: list[FeedbackSummary], xsrf: str
+    prefix: str,
+    c: Course,
+    enrolments: list[Enrolment],
+    summary: list[FeedbackSummary],
+    servers: dict[str, str],
+    xsrf: str,
 ) -> str:
     api = f"{escape(prefix)}api/courses/{escape(c.id)}"
     rows = "".join(
         f"<tr><td>{escape(e.username)}</td><td>{escape(str(e.role))}</td><td>{escape(e.source)}</td>"
-        f"<td><button onclick=\"send('POST','{api}/servers/{escape(e.username)}')\">start</button> "
+        f"<td class='server'>{escape(servers.get(e.username, 'unknown'))}</td><td><button onclick=\"send('POST','{api}/servers/{escape(e.username)}')\">start</button> "
         f"<button onclick=\"send('DELETE','{api}/servers/{escape(e.username)}')\">stop</button></td></tr>"
         for e in enrolments
     )
     body = [
-        f"<p>{escape(str(c.starts or ''))} to {escape(str(c.ends or ''))}; packages: {escape(', '.join(map(str, c.packages)) or 'none')}; "
+        f"<p>Dates: {escape(f'{c.starts} to {c.ends}' if c.starts or c.ends else 'not set')}; packages: {escape(', '.join(map(str, c.packages)) or 'none')}; "
         f"modules: {escape(', '.join(f'{m.name}@{m.ref}' for m in c.modules) or 'none')}</p>",
-        f"<h2>Participants</h2><table id='participants'><tr><th>User</th><th>Role</th><th>Enrolled by</th><th>Server</th></tr>{rows}</table>",
+        f"<h2>Participants</h2><table id='participants'><tr><th>User</th><th>Role</th><th>Enrolled by</th><th>Server</th><th></th></tr>{rows}</table>",
         f"<form onsubmit=\"event.preventDefault();send('POST','{api}/enrolments',{{usernames:this.names.value.split(/[ ,]+/).filter(Boolean)}})\">"
         "<input name='names' placeholder='user names' aria-label='user names to enrol'><button>Enrol</button></form>",
         f"<h2>Feedback</h2><p><a href='{api}/feedback.csv'>Export (CSV)</a></p>",

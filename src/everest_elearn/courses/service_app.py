@@ -199,30 +199,41 @@ class EnrolmentsApi(Base):
         self.finish()
 
 
+async def server_rows(
+    service: CourseService, hub_api: HubApi, course_id: str
+) -> list[dict[str, Any]]:
+    """Each participant of the course with the state of their server, from the hub."""
+    out = []
+    for enrolment in await service.participants(course_id):
+        try:
+            model = await hub_api.user(enrolment.username)
+        except errors.NotFound:
+            model = {}
+        server = (model.get("servers") or {}).get("", {})
+        if server.get("ready"):
+            state = "ready"
+        elif model.get("pending"):
+            state = str(model["pending"])
+        else:
+            state = "stopped" if model else "never logged in"
+        out.append(
+            {
+                "username": enrolment.username,
+                "role": str(enrolment.role),
+                "server": state,
+                "started": server.get("started"),
+                "last_activity": server.get("last_activity") or model.get("last_activity"),
+            }
+        )
+    return out
+
+
 class ServersApi(Base):
     """Who runs what, and start or stop a participant's server (through the hub API)."""
 
     async def get(self, course_id: str, username: str | None = None) -> None:
         await self.require_course_manager(course_id)
-        out = []
-        for enrolment in await self.service.participants(course_id):
-            try:
-                model = await self.hub_api.user(enrolment.username)
-            except errors.NotFound:
-                model = {}
-            server = (model.get("servers") or {}).get("", {})
-            out.append(
-                {
-                    "username": enrolment.username,
-                    "role": str(enrolment.role),
-                    "server": "ready"
-                    if server.get("ready")
-                    else (model.get("pending") or ("stopped" if model else "never logged in")),
-                    "started": server.get("started"),
-                    "last_activity": server.get("last_activity") or model.get("last_activity"),
-                }
-            )
-        self.write_json(out)
+        self.write_json(await server_rows(self.service, self.hub_api, course_id))
 
     async def post(self, course_id: str, username: str | None = None) -> None:
         await self.require_course_manager(course_id)
@@ -319,9 +330,18 @@ class CoursePage(Base):
         course = await self.require_course_manager(course_id)
         enrolments = await self.service.participants(course_id)
         summary = await self.service.feedback_summary(course_id)
+        servers = {
+            r["username"]: r["server"]
+            for r in await server_rows(self.service, self.hub_api, course_id)
+        }
         self.finish(
             pages.course(
-                self.settings["prefix"], course, enrolments, summary, self.xsrf_token.decode()
+                self.settings["prefix"],
+                course,
+                enrolments,
+                summary,
+                servers,
+                self.xsrf_token.decode(),
             )
         )
 
