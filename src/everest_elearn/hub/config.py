@@ -222,7 +222,8 @@ def configure_services(c: Any, settings: Settings, paths: dict[str, Path], base:
                     "-m",
                     "jupyterhub_idle_culler",
                     f"--timeout={hub.idle_timeout}",
-                    f"--cull-every={max(30, hub.idle_timeout // 6)}",
+                    # Look often enough that nobody waits much past the timeout.
+                    f"--cull-every={max(5, min(300, hub.idle_timeout // 4))}",
                 ],
             }
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 import docker.errors
 from dockerspawner import DockerSpawner
-from jupyterhub.utils import random_port
+from jupyterhub.utils import random_port, wait_for_http_server
 from traitlets import Bool, Dict, Int, Unicode, default, validate
 
 from everest_elearn.courses.backends.sqlite import SqliteCourseStore
@@ -227,8 +227,16 @@ class EverestSpawner(DockerSpawner):  # type: ignore[misc]
         if self.sync_modules and plan.modules:
             self._emit(70, f"Bringing {len(plan.modules)} course module(s) into your home folder")
             await self.bring_modules(plan)
+        ip, port = await self.get_ip_and_port()
+        # Hold the queue place until JupyterLab answers: starting it is the costly part, and
+        # what the spawn limit protects at the start of a class.
         self._emit(90, "Waiting for JupyterLab to answer")
-        return await self.get_ip_and_port()
+        url = f"http://{ip}:{port}{self.server.base_url if self.server else '/'}"
+        try:
+            await wait_for_http_server(url, timeout=self.http_timeout)
+        except TimeoutError:
+            self.log.warning("server of %s not answering yet at %s", self.user.name, url)
+        return ip, port
 
     async def get_ip_and_port(self) -> tuple[str, int]:
         return "127.0.0.1", int(self.port)
