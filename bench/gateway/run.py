@@ -1,16 +1,19 @@
 """Gateway benchmark, one run, ratios printed (not pass/fail on absolute times).
 
 1. cache-hit download through the gateway vs nginx serving the same stored file from the same
-   disk to the same client (curl): throughput ratio, target >= 0.8;
+   disk to the same client (curl): throughput ratio, target >= 0.8; rounds interleaved, best and
+   median, and each server's CPU seconds per GiB sent (robust on a loaded machine);
 2. N concurrent clients asking for one uncached file from a throttled provider: upstream fetches
    (target exactly 1) and total time against one client's download of a same-size uncached file
-   (target <= 1.3);
-3. a large file streamed through the gateway (pipe, then cache miss): the gateway process's peak
-   resident memory (target < 200 MB).
+   (target <= 1.3); plus the upper bound: nginx serving the same N concurrent downloads of a
+   stored file of that size, measured in the same run;
+3. a large file streamed through the gateway (pipe, then cache miss): the gateway's peak resident
+   memory, all worker processes together (target < 200 MB).
 
-The gateway runs under uvicorn as its own process; the provider is the tests' loopback provider.
+The gateway runs under uvicorn (``--workers`` processes sharing one data directory); the provider
+is the tests' loopback provider. The machine's load (``uptime``) is printed with every part.
 Usage: ``.venv/bin/python -m bench.gateway.run [--hit-mib 1024] [--crowd-mib 200] [--clients 100]
-[--rate-mib 10] [--big-mib 2048]``
+[--rate-mib 10] [--big-mib 2048] [--workers 1] [--rounds 5]``
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,6 +61,23 @@ def make_file(path: Path, size: int, seed: int) -> str:
             written += len(piece)
             counter += 1
     return digest.hexdigest()
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (uvicorn workers, nginx workers)."""
+    parent = psutil.Process(pid)
+    total = 0.0
+    for process in [parent, *parent.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def wait_http(url: str, timeout: float = 30, headers: dict[str, str] | None = None) -> None:
@@ -169,18 +190,54 @@ http {{
 """
 
 
+NGINX_ONE = """
+worker_processes 1;
+daemon off;
+user root;
+pid {work}/nginx-crowd.pid;
+error_log {work}/nginx-crowd-error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  sendfile on;
+  sendfile_max_chunk 2m;
+  tcp_nopush on;
+  default_type application/octet-stream;
+  client_body_temp_path {work}/nginx-crowd-tmp;
+  proxy_temp_path {work}/nginx-crowd-tmp;
+  fastcgi_temp_path {work}/nginx-crowd-tmp;
+  uwsgi_temp_path {work}/nginx-crowd-tmp;
+  scgi_temp_path {work}/nginx-crowd-tmp;
+  server {{
+    listen 127.0.0.1:{port};
+    root {root};
+  }}
+}}
+"""
+
+
 class Peak(threading.Thread):
-    """Samples a process's resident memory until stopped; keeps the peak."""
+    """Samples the resident memory of a process and its children (workers) until stopped;
+    keeps the peak of their sum."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.process = psutil.Process(pid)
-        self.peak = 0
+        self.peak = 0  # of the sum over the processes
+        self.largest = 0  # of any one process
         self.running = True
 
     def run(self) -> None:
         while self.running:
-            self.peak = max(self.peak, self.process.memory_info().rss)
+            total = 0
+            for process in [self.process, *self.process.children(recursive=True)]:
+                try:
+                    rss = process.memory_info().rss
+                except psutil.NoSuchProcess:
+                    continue
+                total += rss
+                self.largest = max(self.largest, rss)
+            self.peak = max(self.peak, total)
             time.sleep(0.02)
 
 
@@ -194,6 +251,8 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--only", default="123", help="which parts to run, e.g. 2 or 13")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--rounds", type=int, default=5, help="cache-hit rounds (part 1)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="gateway-bench-", dir=args.workdir))
@@ -291,20 +350,23 @@ def run(args: argparse.Namespace, work: Path, processes: list[subprocess.Popen[b
             "--no-access-log",
             "--log-level",
             "warning",
+            "--workers",
+            str(args.workers),
         ],
         cwd=ROOT,
         env=env,
     )
     processes.append(gateway)
+    print(f"gateway: uvicorn, {args.workers} worker(s); {os.cpu_count()} cores; {load()}")
     base = f"http://127.0.0.1:{gateway_port}"
     wait_http(f"{provider_url}/_stats")
     wait_http(f"{base}/gateway/status", headers={"Authorization": f"Bearer {TOKEN}"})
     data = f"{base}/data/BENCH"
 
     if "1" in args.only:
-        hit_vs_nginx(args, work, base, data, sizes, nginx_port, nginx_port2, processes)
+        hit_vs_nginx(args, work, base, data, sizes, nginx_port, nginx_port2, processes, gateway.pid)
     if "2" in args.only:
-        crowd(args, base, data, sizes, provider_url)
+        crowd(args, work, base, data, sizes, provider_url, processes)
     if "3" in args.only:
         big(args, base, data, sizes, gateway.pid)
     stats = gateway_json(base, "/gateway/stats")
@@ -339,6 +401,7 @@ def hit_vs_nginx(
     nginx_port: int,
     nginx_port2: int,
     processes: list[subprocess.Popen[bytes]],
+    gateway_pid: int,
 ) -> None:
     """1. cache hit vs nginx on the same stored file."""
     status, _, _ = curl(f"{data}/HIT/hit.bin")
@@ -354,62 +417,98 @@ def hit_vs_nginx(
         subprocess.Popen(["/usr/sbin/nginx", "-c", str(work / "nginx.conf"), "-p", str(work)])
     )
     wait_http(f"http://127.0.0.1:{nginx_port}/mirror/BENCH/HIT/hit.bin", timeout=10)
-    # The baseline is nginx's better configuration (sendfile on or off), best of three runs.
-    gw_speeds, nginx_speeds = [], []
-    for _ in range(3):
-        for port in (nginx_port, nginx_port2):
-            s, n, t = curl(f"http://127.0.0.1:{port}/mirror/BENCH/HIT/hit.bin")
-            assert s == 200 and n == sizes["hit.bin"], (s, n)
-            nginx_speeds.append(n / t)
-        s, n, t = curl(f"{data}/HIT/hit.bin")
-        assert s == 200 and n == sizes["hit.bin"], (s, n)
-        gw_speeds.append(n / t)
-    gw, ng = max(gw_speeds), max(nginx_speeds)
+    nginx_pid = processes[-1].pid
+    # Interleaved rounds; nginx in its two configurations (sendfile on and off), the gateway.
+    runs: dict[str, list[tuple[float, float]]] = {"gateway": [], "nginx": []}
+    targets = [
+        ("nginx", f"http://127.0.0.1:{nginx_port}/mirror/BENCH/HIT/hit.bin", nginx_pid),
+        ("nginx", f"http://127.0.0.1:{nginx_port2}/mirror/BENCH/HIT/hit.bin", nginx_pid),
+        ("gateway", f"{data}/HIT/hit.bin", gateway_pid),
+    ]
+    print(f"[1] {load()}", flush=True)
+    for _ in range(args.rounds):
+        for name, url, pid in targets:
+            before = cpu_seconds(pid)
+            s, n, t = curl(url)
+            used = cpu_seconds(pid) - before
+            assert s == 200 and n == sizes["hit.bin"], (name, s, n)
+            runs[name].append((n / t, used / (n / 2**30)))
+    best = {k: max(v for v, _ in runs[k]) for k in runs}
+    median = {k: statistics.median(v for v, _ in runs[k]) for k in runs}
+    cpu = {k: statistics.median(c for _, c in runs[k]) for k in runs}
     print(
-        f"[1] cache hit {args.hit_mib} MiB: gateway {gw / MiB:.0f} MiB/s, nginx {ng / MiB:.0f} MiB/s "
-        f"(best of 3, nginx with and without sendfile; client curl) -> ratio {gw / ng:.2f} "
-        "(target >= 0.8)",
+        f"[1] cache hit {args.hit_mib} MiB, {args.rounds} rounds (client curl; nginx with and "
+        f"without sendfile): gateway best {best['gateway'] / MiB:.0f} MiB/s, median "
+        f"{median['gateway'] / MiB:.0f}; nginx best {best['nginx'] / MiB:.0f} MiB/s, median "
+        f"{median['nginx'] / MiB:.0f} -> ratio best {best['gateway'] / best['nginx']:.2f}, "
+        f"median {median['gateway'] / median['nginx']:.2f} (target >= 0.8); server CPU per GiB "
+        f"sent: gateway {cpu['gateway']:.2f} s, nginx {cpu['nginx']:.2f} s; {load()}",
         flush=True,
     )
 
 
-def crowd(
-    args: argparse.Namespace, base: str, data: str, sizes: dict[str, int], provider_url: str
-) -> None:
-    """2. one uncached download, then N clients on another uncached file of the same size."""
-    s, n, solo = curl(f"{data}/SOLO/solo.bin")
-    assert s == 200 and n == sizes["solo.bin"], (s, n)
+def many(url: str, clients: int, size: int) -> tuple[int, float]:
+    """N concurrent curl downloads of one URL: (how many complete, seconds until the last)."""
     began = time.monotonic()
-    crowd = [
+    downloads = [
         subprocess.Popen(
-            [
-                "curl",
-                "-s",
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_code} %{size_download}",
-                f"{data}/CROWD/crowd.bin",
-            ],
+            ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", url],
             stdout=subprocess.PIPE,
             text=True,
         )
-        for _ in range(args.clients)
+        for _ in range(clients)
     ]
-    answers = [c.communicate()[0].split() for c in crowd]
+    answers = [c.communicate()[0].split() for c in downloads]
     total = time.monotonic() - began
-    complete = sum(1 for a in answers if a == ["200", str(sizes["crowd.bin"])])
+    return sum(1 for a in answers if a == ["200", str(size)]), total
+
+
+def crowd(
+    args: argparse.Namespace,
+    work: Path,
+    base: str,
+    data: str,
+    sizes: dict[str, int],
+    provider_url: str,
+    processes: list[subprocess.Popen[bytes]],
+) -> None:
+    """2. one uncached download, then N clients on another uncached file of the same size; then
+    nginx serving N concurrent downloads of that file from disk (the machine's upper bound)."""
+    print(f"[2] {load()}", flush=True)
+    s, n, solo = curl(f"{data}/SOLO/solo.bin")
+    assert s == 200 and n == sizes["solo.bin"], (s, n)
+    complete, total = many(f"{data}/CROWD/crowd.bin", args.clients, sizes["crowd.bin"])
     with urllib.request.urlopen(f"{provider_url}/_stats") as response:
         counts = ast.literal_eval(response.read().decode())
     fetches = counts.get("/slow/crowd.bin", 0)
+    after = load()
+    settle(base)
+    port = free_port()
+    (work / "nginx-crowd-tmp").mkdir()
+    (work / "nginx-crowd.conf").write_text(
+        NGINX_ONE.format(work=work, port=port, root=work / "provider")
+    )
+    processes.append(
+        subprocess.Popen(["/usr/sbin/nginx", "-c", str(work / "nginx-crowd.conf"), "-p", str(work)])
+    )
+    url = f"http://127.0.0.1:{port}/crowd.bin"
+    wait_http(url, timeout=10)
+    nginx_complete, nginx_total = many(url, args.clients, sizes["crowd.bin"])
+    bound = max(solo, nginx_total)
     print(
         f"[2] {args.clients} clients, one uncached {args.crowd_mib} MiB file, provider at "
         f"{args.rate_mib:g} MiB/s: {complete}/{args.clients} complete, upstream fetches {fetches} "
         f"(target 1); total {total:.1f} s vs one download {solo:.1f} s -> ratio {total / solo:.2f} "
-        f"(target <= 1.3)",
+        f"(target <= 1.3); {after}",
         flush=True,
     )
-    settle(base)
+    print(
+        f"[2] upper bound: nginx serving the same {args.clients} concurrent downloads of the "
+        f"stored file: {nginx_complete}/{args.clients} complete in {nginx_total:.1f} s; so no "
+        f"server could do better than ratio {bound / solo:.2f} here; gateway vs that bound "
+        f"{total / bound:.2f}; {load()}",
+        flush=True,
+    )
 
 
 def big(args: argparse.Namespace, base: str, data: str, sizes: dict[str, int], pid: int) -> None:
@@ -423,7 +522,8 @@ def big(args: argparse.Namespace, base: str, data: str, sizes: dict[str, int], p
         assert s == 200 and n == sizes["big.bin"], (s, n)
         print(
             f"[3] {args.big_mib} MiB streamed ({product.removeprefix('BIG').lower()}) in {t:.1f} s: "
-            f"gateway peak RSS {peak.peak / MiB:.0f} MiB (target < 200)",
+            f"gateway peak RSS {peak.largest / MiB:.0f} MiB in one process, "
+            f"{peak.peak / MiB:.0f} MiB all processes together (target < 200); {load()}",
             flush=True,
         )
         settle(base)

@@ -146,6 +146,44 @@ def test_mirrored_file_full_range_head_and_conditional(agency: Agency) -> None:
     assert agency.provider.gets("/open/band.tif") == 1
 
 
+def test_head_on_an_uncached_file_answers_from_the_catalogue(agency: Agency) -> None:
+    digest = write_file(agency.provider.root, "head.tif", 300_000)
+    known = agency.lookup.add(
+        product(
+            f"{agency.provider.url}/open/head.tif",
+            identifier="P_KNOWN",
+            checksum=f"sha256:{digest}",
+            length=300_000,
+        )
+    )
+    with agency.client() as client:
+        path = f"/data/S2_MSI_L2A/{known.identifier}/head.tif"
+        head = client.head(path)
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-length"] == "300000"
+        assert head.headers["content-type"] == "image/tiff"
+        assert head.headers["etag"] == f'"{digest}"'
+        assert head.headers["accept-ranges"] == "bytes"
+        part = client.head(path, headers={"Range": "bytes=100-199"})
+        assert part.status_code == 206
+        assert part.headers["content-range"] == "bytes 100-199/300000"
+        assert part.headers["content-length"] == "100"
+        assert client.head(path, headers={"If-None-Match": f'"{digest}"'}).status_code == 304
+        assert agency.provider.gets("/open/head.tif") == 0  # nothing was downloaded
+        # The GET that follows agrees with what HEAD said.
+        full = client.get(path)
+        assert full.headers["etag"] == head.headers["etag"] and sha(full.content) == digest
+        assert agency.provider.gets("/open/head.tif") == 1
+
+        # Without a size in the catalogue, HEAD must ask the provider (and so starts the fetch).
+        unknown = agency.lookup.add(
+            product(f"{agency.provider.url}/open/head.tif", identifier="P_UNKNOWN")
+        )
+        blind = client.head(f"/data/S2_MSI_L2A/{unknown.identifier}/head.tif")
+        assert blind.status_code == 200 and blind.headers["content-length"] == "300000"
+        assert agency.provider.gets("/open/head.tif") == 2
+
+
 def test_redirect_pipe_and_errors(agency: Agency) -> None:
     write_file(agency.provider.root, "r.tif", 5000)
     redirected = agency.lookup.add(

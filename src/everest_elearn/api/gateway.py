@@ -100,8 +100,10 @@ async def data(
     record = await gateway.product(collection, product, identity, _lookup(request))
     byte_range = parse_range(request.headers.get("range"))
     if_range = request.headers.get("if-range")
+    # HEAD answers from the store or the catalogue, without starting a download.
+    serve = gateway.describe if request.method == "HEAD" else gateway.serve
     try:
-        delivered = await gateway.serve(record, file, identity, byte_range)
+        delivered = await serve(record, file, identity, byte_range)
     except RangeNotSatisfiable as exc:
         return Response(status_code=416, headers={"Content-Range": f"bytes */{exc.size}"})
     if isinstance(delivered, Redirect):
@@ -110,7 +112,7 @@ async def data(
     if if_range is not None and byte_range is not None and if_range != stream.etag:
         # The client's copy is outdated: send the whole file instead of a part.
         await stream.aclose()
-        delivered = await gateway.serve(record, file, identity, None)
+        delivered = await serve(record, file, identity, None)
         assert isinstance(delivered, FileStream)
         stream = delivered
     headers = _headers(stream)

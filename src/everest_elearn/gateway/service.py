@@ -71,6 +71,11 @@ class Plan:
         return prefix + self.path
 
 
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield b""  # an async generator that yields nothing
+
+
 async def _whole(fd: int, start: int, end: int) -> AsyncIterator[FileSpan]:
     yield FileSpan(fd, start, end - start + 1)
 
@@ -322,13 +327,56 @@ class Gateway:
             return found
         return None
 
+    async def describe(
+        self,
+        product: Record,
+        file_name: str,
+        identity: Identity,
+        byte_range: ByteRange | None = None,
+    ) -> Redirect | FileStream:
+        """What ``serve`` would answer, without its bytes (HTTP ``HEAD``).
+
+        From the store when the file is kept there, else from the catalogue (size, media type,
+        ETag from a sha256 checksum) without asking the provider; only when the catalogue does
+        not give the size does this do what ``serve`` does. The stream yields nothing.
+        """
+        plan = self.plan(product, file_name, identity)
+        strategy = plan.decision.strategy
+        if strategy is Strategy.REDIRECT:
+            return Redirect(plan.link.href)
+        stored = None
+        if strategy in (Strategy.CACHE, Strategy.MIRROR):
+            with contextlib.suppress(BackendUnavailable):
+                stored = await self._stored(plan, strategy)
+        if stored is not None:
+            return await self._hit(plan, stored, byte_range, body=False)
+        size = plan.link.length
+        if size is None:
+            return await self.serve(product, file_name, identity, byte_range)
+        start, end = resolve_range(byte_range, size)
+        wanted = plan.link.checksum or ""
+        return FileStream(
+            name=plan.name,
+            media_type=self._media_type(plan, None),
+            size=size,
+            start=start,
+            end=end,
+            etag=f'"{wanted[7:].lower()}"' if wanted.startswith("sha256:") else None,
+            last_modified=None,
+            strategy=strategy,
+            origin=Origin.MISS if strategy in (Strategy.CACHE, Strategy.MIRROR) else Origin.PIPE,
+            chunks=_nothing(),
+            checksum=plan.link.checksum,
+        )
+
     async def _hit(
-        self, plan: Plan, stored: StoredObject, byte_range: ByteRange | None
+        self, plan: Plan, stored: StoredObject, byte_range: ByteRange | None, body: bool = True
     ) -> FileStream:
-        self.stats.hits += 1
-        self.keeper.touch(stored.key)
         start, end = resolve_range(byte_range, stored.size)
-        fd = await self.store.open_file(stored.key) if end is not None else None
+        if body:
+            self.stats.hits += 1
+            self.keeper.touch(stored.key)
+        fd = await self.store.open_file(stored.key) if end is not None and body else None
         closer = _closer(fd) if fd is not None else None
         meta = stored.meta
         sha = meta.get("sha256")
@@ -343,7 +391,7 @@ class Gateway:
             last_modified=datetime.fromisoformat(modified) if modified else stored.modified,
             strategy=plan.decision.strategy,
             origin=Origin.HIT,
-            chunks=self._count(self.store.read(stored.key, start, end)),
+            chunks=self._count(self.store.read(stored.key, start, end)) if body else _nothing(),
             checksum=f"sha256:{sha}" if sha else None,
             spans=(
                 self._count_spans(_whole(fd, start, end))

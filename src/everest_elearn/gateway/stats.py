@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +55,9 @@ class Ledger:
         self.path = path
         self.stats = stats
         self._flushed: dict[str, int] = {}
+        # The periodic flush and a report's flush run in threads: one at a time, or a delta
+        # would be added twice.
+        self._lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,6 +70,10 @@ class Ledger:
 
     def flush(self) -> None:
         """Add this process's counts since the last flush (blocking: call from a thread)."""
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
         now = {k: v for k, v in self.stats.snapshot().items() if isinstance(v, int)}
         deltas = [(k, v - self._flushed.get(k, 0)) for k, v in now.items()]
         deltas = [(k, d) for k, d in deltas if d]
