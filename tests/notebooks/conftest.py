@@ -79,11 +79,8 @@ async def course(
     await index.ensure_readonly_role("everest_reader", password)
     reader = index.reader_url("everest_reader", password, host="127.0.0.1").get_secret_value()
     await index.close()
-    tag = (
-        notebook_image.tag
-        if ":" in notebook_image.tag
-        else f"everest/notebook:{notebook_image.tag}"
-    )
+    # By id: "latest" moves when anyone rebuilds the image from another checkout.
+    tag = notebook_image.image_id
     try:
         yield Course(service, {p.record.identifier: p for p in products}, Runtime(tag, reader))
     finally:

@@ -39,3 +39,68 @@ async def test_s1_change_detection(course: Course) -> None:
     # The flood area within 5 % of the generated truth (2.464 km2), IoU above 0.9.
     assert out.results["flood_area_km2"] == pytest.approx(expected["flood_area_km2"], rel=0.05)
     assert out.results["iou"] > 0.9
+
+
+async def test_s1_product_information(course: Course) -> None:
+    out = await run(course, "s1-product-information")
+    assert out.results["relative_orbit"] == 117 and out.results["pass"] == "ASCENDING"
+    assert (out.results["lines"], out.results["samples"]) == (16685, 25357)
+    assert out.results["wavelength_cm"] == pytest.approx(5.547, abs=0.001)
+
+
+async def test_s1_product_subset(course: Course) -> None:
+    out = await run(course, "s1-product-subset")
+    lines, pixels = out.results["radar_window"]
+    assert 2000 < lines < 3500 and 2000 < pixels < 3000  # 0.2 x 0.3 degrees at 10 m spacing
+    assert out.results["scene"] == [217, 268]
+
+
+async def test_s2_vegetation_indices(course: Course) -> None:
+    out = await run(course, "s2-vegetation-indices")
+    truth_crops = truth(course, "S2B_MSIL2A_20220315T103000_N0400_R108_T31TFJ_SYNTH_FIELDS")[
+        "crop_of_field"
+    ]
+    assert out.results["classified"] == {k: v for k, v in truth_crops.items()}
+    may = truth(course, "S2B_MSIL2A_20220524T103000_N0400_R108_T31TFJ_SYNTH_FIELDS")[
+        "ndvi_by_crop"
+    ]["wheat"]
+    assert out.results["may_wheat_ndvi"] == pytest.approx(may, abs=0.03)
+
+
+async def test_s1_flood_mapping_malawi(course: Course) -> None:
+    out = await run(course, "s1-flood-mapping-malawi")
+    assert out.results["false_alarms"]["radar shadow"] > 100
+    assert out.results["false_alarms"]["smooth surface"] > 50
+    real = out.results["sen1floods11"]
+    assert real["vh_db"]["threshold_db"] == pytest.approx(-21.82, abs=0.05)
+    assert real["vh_db"]["iou"] == pytest.approx(0.57, abs=0.02)
+
+
+async def test_s1_preprocessing_etna(course: Course) -> None:
+    out = await run(course, "s1-preprocessing-etna")
+    flanks = out.results["flanks_db"]["gamma0 (terrain)"]
+    assert flanks["west flank"] == pytest.approx(-12.0, abs=1.0)
+    assert flanks["east flank"] == pytest.approx(-12.0, abs=1.0)
+
+
+async def test_meris_algal_bloom(course: Course) -> None:
+    out = await run(course, "meris-algal-bloom")
+    assert (
+        abs(out.results["mci_water_median"]) < 5
+    )  # line heights are small against radiances of 10-100
+
+
+async def test_s3_algal_bloom(course: Course) -> None:
+    out = await run(course, "s3-algal-bloom")
+    expected = truth(course, "S3A_OL_1_EFR____20230720T093000_SYNTH_BALTIC")["bloom_area_km2"]
+    # The detected bloom within 10 % of the generated truth's area.
+    assert out.results["bloom_area_km2"] == pytest.approx(expected, rel=0.10)
+    assert out.results["iou"] > 0.8
+    assert out.results["flh_inside"] < out.results["flh_outside"]
+
+
+async def test_s1_backscatter_profile(course: Course) -> None:
+    out = await run(course, "s1-backscatter-profile")
+    expected = truth(course, "S1A_IW_GRDH_1SDV_20150115T034000_SYNTH_NSANJE")["best_reference"]
+    assert out.results["reference"] == expected
+    assert out.results["query"]["relativeOrbitNumber"] == "6"

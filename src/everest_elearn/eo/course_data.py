@@ -97,7 +97,7 @@ MERIS_COLLECTION = Record(
     properties={"platform": "Envisat", "instrument": "MERIS", "productType": "MER_FRS_1P"},
     extra={"license": "MIT"},
 )
-COLLECTIONS = (S1_DN, S2_SERIES, SAFE_COLLECTION, MERIS_COLLECTION)
+COLLECTIONS = (S1_DN, S2_SERIES, SAFE_COLLECTION, MERIS_COLLECTION)  # and OLCI_RADIANCE
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,6 @@ def nsanje_stack(root: Path, base_url: str | None, lut: Any, seed: int = 41) -> 
     cover, depth, plain = _nsanje_layout(seed)
     rows, cols = lut_rows_cols(SHAPE)
     a_vv = lut.interpolate(rows, cols, "sigmaNought")
-    incidence = np.broadcast_to(np.linspace(33.0, 38.0, SHAPE[1]), SHAPE).astype(np.float32)
     prone = cover == FLOODPLAIN
     area = pixel_area_km2(NSANJE)
     out: list[SampleProduct] = []
@@ -190,7 +189,10 @@ def nsanje_stack(root: Path, base_url: str | None, lut: Any, seed: int = 41) -> 
             db = _sigma0_db(cover, water, a, rng, cross)
             linear = 10 ** (db / 10) * synthetic.speckle(rng, SHAPE)
             arrays[f"dn_{pol}"] = (_dn(linear, a_vv), 0)
-        arrays["incidence"] = (incidence, NAN)
+        # Right-looking: ascending passes look east (incidence grows eastwards), descending west.
+        ramp = np.linspace(33.0, 38.0, SHAPE[1])
+        ramp = ramp if a.direction == "ASCENDING" else ramp[::-1]
+        arrays["incidence"] = (np.broadcast_to(ramp, SHAPE).astype(np.float32), NAN)
         arrays["water_truth"] = (water.astype(np.uint8), 255)
         arrays["landcover"] = (cover, 255)
         truth: dict[str, Any] = {}
@@ -224,9 +226,10 @@ def etna_scene(root: Path, base_url: str | None, lut: Any, seed: int = 51) -> Sa
     r = np.hypot(rows - 96, cols - 96) * ETNA_S1.pixel
     elevation = np.maximum(3300.0 - r * 0.45, 900.0) + 15 * synthetic.smooth_noise(rng, SHAPE, 4)
     incidence = np.broadcast_to(np.linspace(36.0, 40.0, SHAPE[1]), SHAPE)
-    # Slope along the range direction (east): ground rising towards the radar tilts it to face it.
+    # Ascending and right-looking, the radar looks east: ground rising eastwards (the west flank)
+    # faces it, so the local incidence angle is the ellipsoid's minus the slope along x.
     slope = np.arctan(np.gradient(elevation, ETNA_S1.pixel, axis=1))
-    local = np.radians(incidence) + slope
+    local = np.radians(incidence) - slope
     lava = synthetic.smooth_noise(rng, SHAPE, 10) > 0.1
     gamma_db = np.where(lava, ETNA_GAMMA0_DB["lava"], ETNA_GAMMA0_DB["vegetation"])
     gamma = 10 ** ((gamma_db + 0.6 * synthetic.smooth_noise(rng, SHAPE, 5)) / 10)
@@ -368,6 +371,49 @@ def meris_product(real: Path, base_url: str | None) -> SampleProduct:
     return SampleProduct(record, MERIS_COLLECTION, {p.name: p for p in files})
 
 
+OLCI_RADIANCE = collection(
+    "course-olci-radiance",
+    "Sentinel-3 OLCI TOA radiance, red and near-infrared bands, with the true bloom",
+    [*({"name": b, "dtype": "float32", "nodata": "NaN", "units": "mW.m-2.sr-1.nm-1"}
+       for b in ("Oa06", "Oa08", "Oa10", "Oa11", "Oa12", "Oa17")), _u8("bloom_truth")],
+    {"platform": "Sentinel-3", "instrument": "OLCI", "sensorType": "OPTICAL", "productType": "OL_1_EFR",
+     "processingLevel": "L1"},
+)  # fmt: skip
+BALTIC = Place("Gotland basin, Baltic Sea", "EPSG:4326", 19.0, 57.6, 0.003)
+# Clear-water TOA radiance (mW m-2 sr-1 nm-1) and what a dense surface bloom adds at full strength:
+# fluorescence at 681 nm, the strong 709 nm peak that MCI measures, some red-edge scattering.
+_OLCI_SEA = {"Oa06": 30.0, "Oa08": 14.0, "Oa10": 13.0, "Oa11": 10.0, "Oa12": 7.0, "Oa17": 5.0}
+_OLCI_BLOOM = {"Oa06": 4.0, "Oa08": 1.0, "Oa10": 2.0, "Oa11": 5.0, "Oa12": 1.0, "Oa17": 0.6}
+_OLCI_LAND = {"Oa06": 55.0, "Oa08": 50.0, "Oa10": 52.0, "Oa11": 65.0, "Oa12": 85.0, "Oa17": 95.0}
+
+
+def olci_bloom(root: Path, base_url: str | None, seed: int = 71) -> SampleProduct:
+    """A cyanobacteria bloom in the Baltic Sea in July, with an island; truth: its extent and area."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[0 : SHAPE[0], 0 : SHAPE[1]].astype(np.float64)
+    land = np.hypot(rows - 30, cols - 160) < 22 + 4 * synthetic.smooth_noise(rng, SHAPE, 6)
+    swirl = np.hypot(rows - 110, (cols - 80) * 0.7) / SHAPE[0] + 0.08 * synthetic.smooth_noise(
+        rng, SHAPE, 8
+    )
+    bloom = ~land & (swirl < 0.3)
+    strength = np.where(bloom, np.clip(1.0 - swirl / 0.3, 0.3, 1.0), 0.0)
+    arrays: dict[str, tuple[Any, float | None]] = {}
+    for band, sea in _OLCI_SEA.items():
+        value = sea + _OLCI_BLOOM[band] * strength
+        value = np.where(land, _OLCI_LAND[band], value) * (1 + 0.01 * rng.standard_normal(SHAPE))
+        arrays[band] = (value.astype(np.float32), NAN)
+    arrays["bloom_truth"] = (bloom.astype(np.uint8), 255)
+    lat = np.radians(BALTIC.north - BALTIC.pixel * (rows + 0.5))
+    cell_km2 = (BALTIC.pixel * 111.32) ** 2 * np.cos(lat)
+    truth = {
+        "bloom_pixels": int(bloom.sum()),
+        "bloom_area_km2": round(float(cell_km2[bloom].sum()), 2),
+    }
+    when = at(2023, 7, 20, 9, 30)
+    ident = f"S3A_OL_1_EFR____{when:%Y%m%dT%H%M%S}_SYNTH_BALTIC"
+    return write_product(root, OLCI_RADIANCE, ident, when, BALTIC, arrays, {}, base_url, truth)
+
+
 REAL_FILES = ("safe", "meris", "rasters")
 
 
@@ -393,6 +439,7 @@ def course_products(dest: Path, base_url: str | None, fixtures: Path) -> list[Sa
     products.append(etna_scene(dest, base_url, lut))
     products += s2_fields(dest, base_url)
     products.append(ocean_bloom(dest, base_url))
+    products.append(olci_bloom(dest, base_url))
     products += safe_products(real, real_url)
     products.append(meris_product(real, real_url))
     products += real_products(real, real_url)

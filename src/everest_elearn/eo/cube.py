@@ -58,7 +58,7 @@ def load_native(
     datasets = dc.find_datasets(product=product, **query)
     if package is not None:
         prefix = package.resolve().as_uri() + "/"
-        datasets = [d for d in datasets if any(u.startswith(prefix) for u in d.uris)]
+        datasets = [d for d in datasets if str(d.uri).startswith(prefix)]
     if not datasets:
         raise NotFound("datasets", f"{product} matching {query} in {package or 'the index'}")
     datasets = sorted(datasets, key=lambda d: d.center_time)
