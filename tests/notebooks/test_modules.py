@@ -6,8 +6,11 @@ the results the notebook reports, against the generated truth or the real data's
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 
 from everest_elearn.modules.validate import Validation, load_module, validate
@@ -97,6 +100,28 @@ async def test_s3_algal_bloom(course: Course) -> None:
     assert out.results["bloom_area_km2"] == pytest.approx(expected, rel=0.10)
     assert out.results["iou"] > 0.8
     assert out.results["flh_inside"] < out.results["flh_outside"]
+
+
+async def test_a_failing_cell_is_reported_by_number(course: Course, tmp_path: Path) -> None:
+    folder = tmp_path / "s3-algal-bloom"
+    shutil.copytree(NOTEBOOKS / "s3-algal-bloom", folder)
+    path = folder / "s3-algal-bloom.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    number = next(i for i, c in enumerate(nb.cells, 1) if "threshold.otsu(mci)" in c.source)
+    nb.cells[number - 1].source = (
+        "raise RuntimeError('broken on purpose')\n" + nb.cells[number - 1].source
+    )
+    nbformat.write(nb, path)
+    outcome = await validate(
+        load_module(folder), course.service, ADMIN, course.runtime, tmp_path / "out"
+    )
+    assert outcome.package_state == "found"  # built by test_s3_algal_bloom, ready in the registry
+    assert not outcome.ok
+    first = outcome.failures[0]
+    assert (first.cell, first.error, first.message) == (number, "RuntimeError", "broken on purpose")
+    assert all(
+        f.cell > number for f in outcome.failures[1:]
+    )  # later cells fail on what it did not define
 
 
 async def test_s1_backscatter_profile(course: Course) -> None:

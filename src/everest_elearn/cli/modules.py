@@ -57,3 +57,10 @@ def fetch(name: str, remote: Annotated[str, typer.Argument(help="Any git URL or 
     """Mirror a module from a git remote the administrator trusts."""
     asyncio.run(repository().fetch(name, remote))
     typer.echo(f"fetched {name} from {remote}")
+
+
+# Module developers' tools (notebook validation, course data): implemented in modules_validate.
+from everest_elearn.cli.modules_validate import samples_command, validate_command  # noqa: E402
+
+app.command("validate")(validate_command)
+app.command("samples")(samples_command)
