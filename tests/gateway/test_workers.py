@@ -160,6 +160,11 @@ def test_two_workers_fetch_a_file_once_and_sum_their_statistics(agencies: Agenci
     with agencies.client(0) as first, agencies.client(1) as second:
         _ingest(first, "P_SHARED", f"{provider.url}/slow/shared.tif", size, digest, "S2MSI2A")
         path = f"/data/{COLLECTION}/P_SHARED/shared.tif"
+        # HEAD answers from the catalogue's size and checksum, without a download.
+        head = second.head(path)
+        assert head.status_code == 200 and head.headers["content-length"] == str(size)
+        assert head.headers["etag"] == f'"{digest}"'
+        assert provider.gets("/slow/shared.tif") == 0
 
         def get(index: int, headers: dict[str, str]) -> httpx.Response:
             with agencies.client(index) as client:

@@ -37,6 +37,7 @@ from everest_elearn.gateway.delivery import (
 from everest_elearn.gateway.eviction import CACHE_PREFIX, MIRROR_PREFIX, CacheKeeper
 from everest_elearn.gateway.flight import ChecksumMismatch, Fetcher, Flight
 from everest_elearn.gateway.follow import RemoteFlight
+from everest_elearn.gateway.lease import Lease
 from everest_elearn.gateway.matching import Decision, ProductFacts, decide, locate
 from everest_elearn.gateway.objectstore import ObjectStore, StoredObject
 from everest_elearn.gateway.ranges import resolve_range
@@ -249,30 +250,79 @@ class Gateway:
         """Copy every data file of ``product`` into the mirror ahead of need; the mirror keys.
 
         For harvest sources that ask for it ("mirror new Sentinel-1 GRD over Malawi"). Files
-        already mirrored are left as they are. ``Forbidden`` when a file's location is not a
-        declared source, or its rule (the provider's terms) does not allow ``mirror``.
+        already mirrored are left as they are; a verified cached copy is copied, not fetched
+        again; a download already running (in any worker of this host) is waited for, not
+        repeated. ``Forbidden`` when a file's location is not a declared source, or its rule
+        (the provider's terms) does not allow ``mirror``; ``UpstreamError`` when the provider
+        fails or the checksum does not match (nothing is kept then).
         """
-        keys: list[str] = []
+        plans = []
         for link in product.data_links:
             plan = self.plan(product, file_name_of(link), identity)
             if Strategy.MIRROR not in plan.decision.rule.allow:
                 raise Forbidden(
                     f"gateway rule '{plan.decision.rule.name}' does not allow mirroring"
                 )
-            key = plan.key(Strategy.MIRROR)
-            if await self.store.stat(key) is None:
-                async with await self._miss(plan, Strategy.MIRROR, None) as stream:
-                    async for _ in stream:
-                        pass
-                # The download's last step (storing it) runs in the fetch task, perhaps in
-                # another worker: wait for it.
-                await self.fetcher.settled(key, self._lander(key))
-                if await self.store.stat(key) is None:
-                    raise UpstreamError(
-                        f"{plan.path} was fetched but could not be kept in the mirror"
-                    )
-            keys.append(key)
-        return keys
+            plans.append(plan)
+        return [await self._mirror_one(plan) for plan in plans]
+
+    async def _mirror_one(self, plan: Plan) -> str:
+        key, cache_key = plan.key(Strategy.MIRROR), plan.key(Strategy.CACHE)
+        for _ in range(100):
+            if await self._stored_as(plan, Strategy.MIRROR) is not None:
+                return key
+            cached = await self._stored_as(plan, Strategy.CACHE)
+            if cached is not None:
+                copying = self.fetcher.claim(key)  # one worker copies; the others wait
+                if copying is None:
+                    await asyncio.sleep(0.05)
+                    continue
+                try:
+                    await self._copy(cached, copying)
+                finally:
+                    copying.release()
+                return key
+            if self.fetcher.join(cache_key, self._lander(cache_key)) is not None:
+                await self.fetcher.settled(cache_key, self._lander(cache_key))
+                continue  # then copy the cached file
+            flight = self.fetcher.join(key, self._lander(key))
+            if flight is None:
+                lease = self.fetcher.claim(key)
+                if lease is None:
+                    await asyncio.sleep(0.05)  # claimed a moment ago: wait for it next round
+                    continue
+                if await self._stored_as(plan, Strategy.MIRROR) is not None:
+                    lease.release()
+                    return key
+                self.stats.upstream_fetches += 1
+                flight = self.fetcher.start(
+                    lease,
+                    plan.link.checksum,
+                    plan.link.length,
+                    lambda: self.upstream.open(plan.source, plan.link.href),
+                    lambda f, ok: self._finish(plan, Strategy.MIRROR, f, ok),
+                )
+            # Nobody needs to read the bytes: the download runs (and is stored) by itself.
+            await self.fetcher.settled(key, self._lander(key))
+            if await self._stored_as(plan, Strategy.MIRROR) is not None:
+                return key
+            why = str(flight.error) if flight.error is not None else "it could not be kept"
+            raise UpstreamError(f"{plan.path} was not mirrored: {why}")
+        raise UpstreamError(f"{plan.path} was not mirrored: other workers kept claiming it")
+
+    async def _copy(self, cached: StoredObject, lease: Lease) -> None:
+        """Keep a verified cached copy in the mirror too (no expiry), staged in the lease's
+        spool file."""
+        handle = await asyncio.to_thread(open, lease.part, "wb")
+        try:
+            async for chunk in self.store.read(cached.key):
+                await asyncio.to_thread(handle.write, chunk)
+        finally:
+            handle.close()
+        meta = {k: v for k, v in cached.meta.items() if k not in ("expires", "size")}
+        meta["strategy"] = Strategy.MIRROR.value
+        await self.store.put_file(lease.key, lease.part, meta)
+        self.stats.bytes_stored += cached.size
 
     async def _deliver(
         self,
@@ -318,14 +368,19 @@ class Gateway:
         if strategy is Strategy.CACHE:
             order = (Strategy.CACHE, Strategy.MIRROR)
         for kind in order:
-            found = await self.store.stat(plan.key(kind))
-            if found is None:
-                continue
-            wanted = plan.link.checksum or ""
-            if wanted.startswith("sha256:") and found.meta.get("sha256") != wanted[7:].lower():
-                continue  # the catalogue now names another file: stale, fetch anew
-            return found
+            found = await self._stored_as(plan, kind)
+            if found is not None:
+                return found
         return None
+
+    async def _stored_as(self, plan: Plan, kind: Strategy) -> StoredObject | None:
+        found = await self.store.stat(plan.key(kind))
+        if found is None:
+            return None
+        wanted = plan.link.checksum or ""
+        if wanted.startswith("sha256:") and found.meta.get("sha256") != wanted[7:].lower():
+            return None  # the catalogue now names another file: stale, fetch anew
+        return found
 
     async def describe(
         self,
