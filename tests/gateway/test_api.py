@@ -52,7 +52,7 @@ class Agency:
 
 
 @pytest.fixture
-def agency(tmp_path: Path, provider: Provider) -> Iterator[Agency]:
+def agency(request: pytest.FixtureRequest, tmp_path: Path, provider: Provider) -> Iterator[Agency]:
     secrets = tmp_path / "secrets"
     secrets.mkdir()
     (secrets / "PROVIDER_BASIC").write_text(SECRETS["basic"])
@@ -68,7 +68,14 @@ def agency(tmp_path: Path, provider: Provider) -> Iterator[Agency]:
     app = _gateway_app(settings)
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            http=getattr(request, "param", "auto"),  # httptools when installed: zero-copy
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -182,6 +189,28 @@ def test_head_on_an_uncached_file_answers_from_the_catalogue(agency: Agency) -> 
         blind = client.head(f"/data/S2_MSI_L2A/{unknown.identifier}/head.tif")
         assert blind.status_code == 200 and blind.headers["content-length"] == "300000"
         assert agency.provider.gets("/open/head.tif") == 2
+
+
+@pytest.mark.parametrize("agency", ["httptools", "h11"], indirect=True)
+def test_same_bytes_with_sendfile_and_with_the_streamed_fallback(agency: Agency) -> None:
+    agency.provider.rate = 2 * 1024 * 1024
+    digest = write_file(agency.provider.root, "both.tif", 3_000_000)
+    body = (agency.provider.root / "both.tif").read_bytes()
+    record = agency.lookup.add(
+        product(
+            f"{agency.provider.url}/slow/both.tif", identifier="BOTH", checksum=f"sha256:{digest}"
+        )
+    )
+    path = f"/data/S2_MSI_L2A/{record.identifier}/both.tif"
+    with agency.client() as client:
+        # Followers of the download (spool file), then hits (stored object), whole and ranges.
+        for origin in ("miss", "hit"):
+            whole = client.get(path)
+            assert whole.headers["x-gateway-origin"] == origin and sha(whole.content) == digest
+            part = client.get(path, headers={"Range": "bytes=2999000-"})
+            assert part.status_code == 206 and part.content == body[2_999_000:]
+            _wait_settled(agency, "both.tif")
+    assert agency.provider.gets("/slow/both.tif") == 1
 
 
 def test_redirect_pipe_and_errors(agency: Agency) -> None:
