@@ -215,3 +215,24 @@ async def _stats_local() -> list[tuple[str, str | None, int]]:
         return rows
     finally:
         await catalogue.store.close()
+
+
+@app.command()
+def reindex(
+    chunk: int = typer.Option(500, "--chunk", min=1, max=10000, help="Documents per bulk request."),
+) -> None:
+    """Rebuild the search-engine indices with this release's mapping; searches keep answering."""
+    from everest_elearn.catalogue.backends.es_reindex import reindex_catalogue
+    from everest_elearn.settings import load_settings
+
+    async def step(name: str, copied: int, total: int) -> None:
+        console.print(f"  {name}: {copied}/{total}", highlight=False)
+
+    report = asyncio.run(reindex_catalogue(load_settings(), chunk=chunk, progress=step))
+    table = Table(title="Re-indexed")
+    for column in ("index", "from", "to", "documents"):
+        table.add_column(column, justify="right" if column == "documents" else "left")
+    for rebuilt in report.indices:
+        table.add_row(rebuilt.name, rebuilt.old, rebuilt.new, str(rebuilt.documents))
+    table.caption = f"{len(report.indices)} indices, {report.documents} documents"
+    console.print(table)

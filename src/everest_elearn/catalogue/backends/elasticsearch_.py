@@ -7,6 +7,9 @@ Layout (``P`` = ``catalogue.index_prefix``)::
     P-products-<slug>-y2021 ...       its years, once the base index holds
                                       ``elasticsearch_partition_threshold`` products
 
+``es_reindex`` rebuilds an index ``NAME`` as ``NAME.rN`` and makes ``NAME`` an alias of it, so the
+store keeps writing to the names above (``logical`` maps a concrete index back to its name).
+
 A product search names the narrowest alias (one collection, or every product), so shards of other
 collections are never touched. Every constraint sits in ``bool/filter``; sorting always ends with
 the identifier, so pages are stable; pages deeper than ``elasticsearch_max_window`` are reached by
@@ -30,6 +33,7 @@ from everest_elearn.catalogue.backends.es_client import (
 from everest_elearn.catalogue.backends.es_mapping import (
     from_document,
     index_settings,
+    logical,
     mapping,
     slug,
     to_document,
@@ -122,7 +126,7 @@ class ElasticsearchStore:
         names = await self.engine.indices_of(self.collection_alias(collection))
         base = f"{self.collection_alias(collection)}-base"
         threshold = self.settings.elasticsearch_partition_threshold
-        if any(name != base for name in names) or (
+        if any(logical(name) != base for name in names) or (
             base in names and await self.engine.count(base) >= threshold
         ):
             self._partitioned.add(collection)
@@ -158,7 +162,7 @@ class ElasticsearchStore:
                 "track_total_hits": False,
             }
             for hit in (await self.engine.search(self.all_alias, body))["hits"]["hits"]:
-                found[hit["_id"]] = hit["_index"]
+                found[hit["_id"]] = logical(hit["_index"])
         return found
 
     # -- writes -----------------------------------------------------------------------------
@@ -230,7 +234,7 @@ class ElasticsearchStore:
             # A collection's products live only in its own indices: dropping them is the delete.
             names = await self.engine.indices_of(self.collection_alias(identifier))
             await self.engine.delete_indices(names)
-            self._known.difference_update(names)
+            self._known.difference_update(logical(name) for name in names)
             self._partitioned.discard(identifier)
         operation = [{"delete": {"_index": location, "_id": identifier}}]
         await self.engine.bulk(operation, self.settings.elasticsearch_refresh)
@@ -255,6 +259,13 @@ class ElasticsearchStore:
         return self.products_alias
 
     async def search(self, query: Query) -> SearchResult:
+        result = await self._search(query)
+        if result.records and not result.total_exact:
+            # A lower bound is at least what this page proves exists.
+            result.total = max(result.total, query.offset + len(result.records))
+        return result
+
+    async def _search(self, query: Query) -> SearchResult:
         if query.offset < 0 or query.limit < 0:
             raise InvalidInput("count", "offset and limit must not be negative")
         if query.geometry is not None and self.settings.elasticsearch_geometry_check == "refine":

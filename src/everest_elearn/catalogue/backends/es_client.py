@@ -44,6 +44,10 @@ class Engine(Protocol):
     async def bulk(self, operations: list[dict[str, Any]], refresh: str) -> dict[str, Any]: ...
     async def search(self, index: str, body: dict[str, Any]) -> dict[str, Any]: ...
     async def count(self, index: str) -> int: ...
+    async def aliases(self, pattern: str) -> dict[str, list[str]]: ...
+    async def update_aliases(self, actions: list[dict[str, Any]]) -> None: ...
+    async def put_settings(self, index: str, settings: dict[str, Any]) -> None: ...
+    async def refresh(self, index: str) -> None: ...
     async def close(self) -> None: ...
 
 
@@ -65,6 +69,11 @@ def _error_parts(status: Any, body: Any, fallback: str) -> EngineError:
     elif isinstance(body, dict) and isinstance(body.get("error"), str):
         kind = reason = body["error"]
     return EngineError(int(status) if isinstance(status, int) else 0, kind, reason)
+
+
+def _is_alias_name(exc: EngineError) -> bool:
+    """Creating an index whose name a re-index turned into an alias: it exists (as the alias)."""
+    return exc.kind == "invalid_index_name_exception" and "alias" in exc.reason
 
 
 def _unavailable(url: str, exc: BaseException) -> BackendUnavailable:
@@ -122,7 +131,7 @@ class ElasticsearchEngine:
         try:
             await self._call(self._client.indices.create(index=name, **body))
         except EngineError as exc:
-            if "already_exists" in exc.kind:
+            if "already_exists" in exc.kind or _is_alias_name(exc):
                 return False
             raise
         return True
@@ -154,6 +163,20 @@ class ElasticsearchEngine:
 
     async def count(self, index: str) -> int:
         return int((await self._call(self._client.count(index=index)))["count"])
+
+    async def aliases(self, pattern: str) -> dict[str, list[str]]:
+        """index -> its aliases, for the indices matching ``pattern``."""
+        result = await self._call(self._client.indices.get_alias(index=pattern))
+        return {name: sorted(body.get("aliases", {})) for name, body in result.items()}
+
+    async def update_aliases(self, actions: list[dict[str, Any]]) -> None:
+        await self._call(self._client.indices.update_aliases(actions=actions))
+
+    async def put_settings(self, index: str, settings: dict[str, Any]) -> None:
+        await self._call(self._client.indices.put_settings(index=index, settings=settings))
+
+    async def refresh(self, index: str) -> None:
+        await self._call(self._client.indices.refresh(index=index))
 
     async def close(self) -> None:
         await self._client.close()
@@ -195,7 +218,7 @@ class OpenSearchEngine:
         try:
             await self._call(self._client.indices.create(index=name, body=body))
         except EngineError as exc:
-            if "already_exists" in exc.kind:
+            if "already_exists" in exc.kind or _is_alias_name(exc):
                 return False
             raise
         return True
@@ -227,6 +250,20 @@ class OpenSearchEngine:
 
     async def count(self, index: str) -> int:
         return int((await self._call(self._client.count(index=index)))["count"])
+
+    async def aliases(self, pattern: str) -> dict[str, list[str]]:
+        """index -> its aliases, for the indices matching ``pattern``."""
+        result = await self._call(self._client.indices.get_alias(index=pattern))
+        return {name: sorted(body.get("aliases", {})) for name, body in result.items()}
+
+    async def update_aliases(self, actions: list[dict[str, Any]]) -> None:
+        await self._call(self._client.indices.update_aliases(body={"actions": actions}))
+
+    async def put_settings(self, index: str, settings: dict[str, Any]) -> None:
+        await self._call(self._client.indices.put_settings(index=index, body=settings))
+
+    async def refresh(self, index: str) -> None:
+        await self._call(self._client.indices.refresh(index=index))
 
     async def close(self) -> None:
         await self._client.close()

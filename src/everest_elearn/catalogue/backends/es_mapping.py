@@ -76,6 +76,21 @@ def slug(identifier: str) -> str:
     return f"{readable}-{digest}" if readable else digest
 
 
+_VERSIONED = re.compile(r"^(.+)\.r(\d+)$")
+
+
+def logical(index: str) -> str:
+    """The name the store writes to: a re-indexed ``NAME.rN`` is reached through alias ``NAME``."""
+    match = _VERSIONED.match(index)
+    return match.group(1) if match else index
+
+
+def revision(index: str) -> int:
+    """1 for an index as first created, N for ``NAME.rN``."""
+    match = _VERSIONED.match(index)
+    return int(match.group(2)) if match else 1
+
+
 def coerce(kind: ParamType, value: Any) -> Any:
     """The value as the engine type, or None when it does not fit (it stays in ``record``)."""
     values = value if isinstance(value, list) else [value]
