@@ -128,12 +128,18 @@ class PackagesSettings(BaseModel):
     state_path: Path | None = None
     # Where a user's results volume is mounted in their container.
     results_mount: str = "/home/jovyan/results"
+    # Where shares granted to a user are mounted (<shares_mount>/<share>; the hub's shared_path):
+    # the ODC entries of a share's GeoTIFFs point there.
+    shares_mount: str = "/home/jovyan/shared"
     # Largest package a spec may ask for, in bytes (guards against impossible sizes).
     max_package_bytes: int = 2 * 1024**4
     # Interrupted builds found at start: resume them on the next build, or clean them up now.
     on_interrupted: Literal["resume", "cleanup"] = "resume"
     # Files written into a volume per engine request before progress is made durable.
     flush_bytes: int = 512 * 1024**2
+    # Hash files taken from the gateway's local store again while copying them into a volume
+    # (the gateway hashed them when it kept them and checked the catalogue's checksum).
+    verify_cached: bool = False
 
 
 class DatacubeSettings(BaseModel):

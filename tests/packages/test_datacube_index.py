@@ -116,5 +116,7 @@ async def test_readonly_role_reads_but_cannot_write(
         postgres_server.psql("SELECT rolsuper FROM pg_roles WHERE rolname = 'everest_reader'")
         == "f"
     )
+    # Later tests of the session load these products: leave no dataset pointing at tmp_path.
+    await index.remove_datasets(await index.datasets_of_package("ro_pkg", str(tmp_path)))
     for i in (index, reader, wrong):
         await i.close()

@@ -1,4 +1,4 @@
-"""``everest-elearn packages validate|estimate|build|list|status|delete``."""
+"""``everest-elearn packages validate|estimate|build|list|status|delete|publish|shares|revoke``."""
 
 from __future__ import annotations
 
@@ -15,13 +15,16 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from everest_elearn.packages.progress import BuildProgress, FileProgress
+from everest_elearn.packages.results import ResultsService
 from everest_elearn.packages.service import PackageService
 from everest_elearn.packages.spec import format_size, load_spec
 from everest_elearn.security.identity import Identity, Role
 from everest_elearn.settings import load_settings
 
 app = typer.Typer(
-    help="Data packages: validate, estimate, build, list, status, delete.", no_args_is_help=True
+    help="Data packages: validate, estimate, build, list, status, delete; shares of results: "
+    "publish, shares, revoke.",
+    no_args_is_help=True,
 )
 console = Console()
 # The CLI runs on the agency's host with its files: it acts as the local administrator.
@@ -159,3 +162,64 @@ def delete(name: str, version: str) -> None:
     """Delete a package version: its volume and its index entries."""
     _run(lambda service: service.delete(name, version, OPERATOR))
     console.print(f"deleted {name} {version}")
+
+
+# shares of results ------------------------------------------------------------------------
+
+
+@app.command()
+def publish(
+    name: Annotated[str, typer.Argument(help="share name: lower-case letters, digits and '-'")],
+    owner: Annotated[str, typer.Option(help="the user whose results are published")],
+    grant: Annotated[
+        list[str] | None, typer.Option(help="user:NAME, group:NAME or course:ID (repeatable)")
+    ] = None,
+    description: Annotated[str, typer.Option()] = "",
+    licence: Annotated[str, typer.Option()] = "as stated by the owner",
+) -> None:
+    """Snapshot a user's results as a read-only share (manifest, ODC entries for GeoTIFFs)."""
+    body = {"name": name, "grant": grant or [], "description": description, "licence": licence}
+    who = Identity(owner, frozenset({Role.PARTICIPANT}))
+    share = _run(lambda service: ResultsService(service).publish(who, body))
+    table = Table(title=f"share {share['name']} {share['version']}", show_header=False)
+    for key, value in (
+        ("volume", share["volume"]),
+        ("granted to", ", ".join(share["grant"]) or "nobody yet"),
+        ("files", f"{share['files']} ({format_size(share['bytes'])})"),
+        ("ODC products", ", ".join(share["odc_products"]) or "-"),
+        ("ODC datasets", str(share["datasets"])),
+    ):
+        table.add_row(key, value)
+    for note in share["notes"]:
+        table.add_row("note", note)
+    console.print(table)
+
+
+@app.command()
+def shares(
+    user: Annotated[
+        str | None, typer.Option(help="only shares this user owns or was granted")
+    ] = None,
+    group: Annotated[list[str] | None, typer.Option(help="the user's groups (repeatable)")] = None,
+) -> None:
+    """Published shares: all of them, or those a user sees."""
+    who = (
+        OPERATOR
+        if user is None
+        else Identity(user, frozenset({Role.PARTICIPANT}), frozenset(group or []))
+    )
+    rows = _run(lambda service: ResultsService(service).shares(who))
+    table = Table("name", "version", "owner", "granted to", "files", "size", "volume")
+    for row in rows:
+        table.add_row(
+            row["name"], row["version"], row["owner"] or "", ", ".join(row["grant"]),
+            str(row["files"]), format_size(row["bytes"]), row["volume"],
+        )  # fmt: skip
+    console.print(table)
+
+
+@app.command()
+def revoke(name: str) -> None:
+    """Withdraw a share: its volume, its ODC datasets and products go."""
+    _run(lambda service: ResultsService(service).revoke(OPERATOR, name))
+    console.print(f"revoked {name}")

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from everest_elearn.catalogue.model import Record
 from everest_elearn.errors import Conflict, EverestError, TooLarge, UpstreamError
 from everest_elearn.gateway.delivery import FileStream
+from everest_elearn.packages.cached import stored_path
 from everest_elearn.packages.indexing import IndexOutcome
 from everest_elearn.packages.manifest import (
     MANIFEST_PATH,
@@ -33,6 +34,7 @@ from everest_elearn.packages.volumes import (
     LABEL_KIND,
     LABEL_NAME,
     LABEL_VERSION,
+    FileCopier,
     VolumeInfo,
     Volumes,
     VolumeWriter,
@@ -100,12 +102,14 @@ class Builder:
         state: PackageState,
         index: PackageIndex | None,
         flush_bytes: int = 512 * 1024**2,
+        verify_cached: bool = False,
     ) -> None:
         self.gateway = gateway
         self.volumes = volumes
         self.state = state
         self.index = index
         self.flush_bytes = flush_bytes
+        self.verify_cached = verify_cached
 
     async def build(self, plan: Plan, identity: Identity, progress: BuildProgress) -> BuildReport:
         spec = plan.spec
@@ -296,15 +300,20 @@ class Builder:
                 raise UpstreamError(
                     f"{key}: the provider sends {size} bytes, the catalogue says {planned.size}"
                 )
-            sha256 = hashlib.sha256()
-            hashers: list[Any] = [sha256]
             expected = planned.link.checksum
             algorithm, _, digest = (expected or "").partition(":")
-            if expected and algorithm != "sha256":
-                hashers.append(hashlib.new(algorithm))
             progress.file(planned.path, "fetching", done=0, origin=stream.origin.value)
-            await writer.write(planned.path, _chunks(stream, hashers, progress, planned.path), size)
-        received = hashers[-1].hexdigest() if expected else None
+            copied = await self._copy_stored(planned, stream, writer, identity, size, progress)
+            if copied is not None:
+                file_sha256 = received = copied
+            else:
+                sha256 = hashlib.sha256()
+                hashers: list[Any] = [sha256]
+                if expected and algorithm != "sha256":
+                    hashers.append(hashlib.new(algorithm))
+                chunks = _chunks(stream, hashers, progress, planned.path)
+                await writer.write(planned.path, chunks, size)
+                file_sha256, received = sha256.hexdigest(), hashers[-1].hexdigest()
         if expected and received != digest.lower():
             progress.file(planned.path, "failed")
             raise UpstreamError(
@@ -315,7 +324,7 @@ class Builder:
         return ManifestFile(
             path=planned.path,
             size=size,
-            sha256=sha256.hexdigest(),
+            sha256=file_sha256,
             product=planned.record.identifier,
             collection=planned.record.parent_identifier,
             file_name=planned.file_name,
@@ -324,6 +333,39 @@ class Builder:
             origin=stream.origin.value,
             media_type=stream.media_type or planned.link.type,
         )
+
+    async def _copy_stored(
+        self,
+        planned: PlannedFile,
+        stream: FileStream,
+        writer: VolumeWriter,
+        identity: Identity,
+        size: int,
+        progress: BuildProgress,
+    ) -> str | None:
+        """A hit of the gateway's local store copied in one step (``cached.py``); its SHA-256.
+
+        None when that does not apply: the caller streams the file instead. The gateway computed
+        the stored file's SHA-256 when it kept it and matched it with the catalogue's, so it is not
+        hashed again unless ``packages.verify_cached`` asks for it.
+        """
+        expected = (planned.link.checksum or "sha256:").lower()
+        if not isinstance(writer, FileCopier) or not expected.startswith("sha256:"):
+            return None
+        source = await stored_path(
+            self.gateway, planned.record, planned.file_name, identity, stream
+        )
+        if source is None:
+            return None
+
+        def advance(step: int) -> None:
+            progress.advance(planned.path, step)
+
+        try:
+            digest = await writer.copy_file(planned.path, source, size, advance, self.verify_cached)
+        except FileNotFoundError:
+            return None  # evicted since the gateway answered: stream it after all
+        return digest or (stream.checksum or "").removeprefix("sha256:")
 
     async def _finish(self, volume: VolumeInfo, manifest: Manifest) -> None:
         body = manifest.to_bytes()

@@ -1,26 +1,31 @@
 """Results: every user's results volume, and snapshots of it published as read-only packages.
 
 A share is a package of kind "share": its own volume (a copy, so later edits of the results do
-not leak into it), a manifest, ODC entries for its GeoTIFFs, the users/groups it is granted to.
-Only its owner (or an administrator) can revoke it; revoking frees the volume and the index.
+not leak into it), a manifest, ODC entries for its GeoTIFFs (``rasters.py``; they point where the
+hub mounts shares, ``packages.shares_mount``), the users/groups it is granted to. Only its owner
+(or an administrator) can revoke it; revoking frees the volume, the datasets and the products.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from everest_elearn.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from everest_elearn.packages.indexing import OdcPackageIndex
 from everest_elearn.packages.manifest import MANIFEST_PATH, READY_PATH, Manifest, ManifestFile
+from everest_elearn.packages.rasters import RasterOutcome, index_rasters
 from everest_elearn.packages.spec import NAME_PATTERN, volume_name
 from everest_elearn.packages.state import Build, BuildState
 from everest_elearn.packages.volumes import LABEL_KIND, LABEL_NAME, LABEL_OWNER, VolumeInfo
 from everest_elearn.security.identity import Identity, Role
 
 if TYPE_CHECKING:
+    from everest_elearn.packages.datacube import DatacubeIndex
     from everest_elearn.packages.service import PackageService
 
 RESULTS_PREFIX = "everest-results-"
@@ -74,7 +79,8 @@ class ResultsService:
         if source is None:
             raise NotFound("results volume of", subject)
         package = f"share-{slug(subject)}-{name}"
-        version = datetime.now(UTC).strftime("%Y%m%dt%H%M%S")
+        taken = datetime.now(UTC).replace(microsecond=0)
+        version = taken.strftime("%Y%m%dt%H%M%S")
         target = await self.volumes.create(
             volume_name(package, version),
             {LABEL_KIND: "share", LABEL_NAME: package, LABEL_OWNER: subject},
@@ -89,9 +95,16 @@ class ResultsService:
             Build(package, version, "share", BuildState.BUILDING, target.name, self.volumes.backend,
                   owner=subject, spec=spec)
         )  # fmt: skip
+        indexed = RasterOutcome()
         try:
             await self.volumes.copy(source.name, target.name)
             files = await self.volumes.files(target.name)
+            odc = self._odc()
+            if odc is not None:
+                indexed = await index_rasters(
+                    odc, self.volumes, target.name, package, files, taken,
+                    self.packages.settings.packages.shares_mount,
+                )  # fmt: skip
             manifest = Manifest(
                 kind="results",
                 name=package,
@@ -108,6 +121,7 @@ class ResultsService:
                                  source=f"results:{subject}/{f.path}")
                     for f in files
                 ],
+                datasets=indexed.datasets,
             )  # fmt: skip
             body_bytes = manifest.to_bytes()
             ready = f"{package} {version}\n".encode()
@@ -118,13 +132,31 @@ class ResultsService:
             await self.state.transition(
                 package, version, (BuildState.BUILDING,), BuildState.READY,
                 total_files=len(files), total_bytes=manifest.total_bytes,
+                datasets=indexed.datasets, notes=indexed.notes,
+                spec=json.dumps(spec | {"odc_products": indexed.products}, sort_keys=True),
             )  # fmt: skip
         except BaseException:
+            await asyncio.shield(self._unindex(indexed.datasets, indexed.products))
             await asyncio.shield(self.volumes.remove(target.name))
             await asyncio.shield(self.state.forget(package, version))
             raise
         return {"name": package, "version": version, "volume": target.name, "grant": spec["grant"],
-                "files": len(files), "bytes": manifest.total_bytes}  # fmt: skip
+                "files": len(files), "bytes": manifest.total_bytes,
+                "odc_products": indexed.products, "datasets": len(indexed.datasets),
+                "notes": indexed.notes}  # fmt: skip
+
+    def _odc(self) -> DatacubeIndex | None:
+        index = self.packages.index
+        return index.index if isinstance(index, OdcPackageIndex) else None
+
+    async def _unindex(self, datasets: list[str], products: list[str]) -> None:
+        odc = self._odc()
+        if odc is None:
+            return
+        if datasets:
+            await self.packages.index.remove(datasets)  # type: ignore[union-attr]
+        for product in products:
+            await odc.remove_product(product)
 
     def _visible(self, build: Build, identity: Identity) -> bool:
         if Role.ADMIN in identity.roles or build.owner == identity.subject:
@@ -154,7 +186,11 @@ class ResultsService:
         for build in builds:
             if build.owner != subject and Role.ADMIN not in identity.roles:
                 raise Forbidden("only the owner of a share can revoke it")
-            await self.packages._delete(build.name, build.version)
+        products: set[str] = set()
+        for build in builds:
+            await self.packages._delete(build.name, build.version)  # its volume and datasets
+            products.update((build.spec or {}).get("odc_products", []))
+        await self._unindex([], sorted(products))
 
 
 async def _once(data: bytes) -> Any:

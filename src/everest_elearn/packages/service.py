@@ -71,7 +71,14 @@ class PackageService:
         self.volumes = volumes
         self.state = state
         self.index = index
-        self.builder = Builder(gateway, volumes, state, index, settings.packages.flush_bytes)
+        self.builder = Builder(
+            gateway,
+            volumes,
+            state,
+            index,
+            settings.packages.flush_bytes,
+            verify_cached=settings.packages.verify_cached,
+        )
         self.progress: dict[tuple[str, str], BuildProgress] = {}
         self.tasks: dict[tuple[str, str], asyncio.Task[BuildReport]] = {}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +62,17 @@ class VolumeWriter(Protocol):
         """Write ``size`` bytes from ``chunks`` at ``path``; a different length fails the write."""
 
     async def flush(self) -> None: ...
+
+
+@runtime_checkable
+class FileCopier(Protocol):
+    """A writer that can take a whole file from this host's disk in one step (kernel copy)."""
+
+    async def copy_file(
+        self, path: str, source: Path, size: int, advance: Callable[[int], None], hash_it: bool
+    ) -> str | None:
+        """Copy ``source`` (``size`` bytes) to ``path``; its SHA-256 when ``hash_it``, else None.
+        FileNotFoundError, before anything is written, when ``source`` is gone."""
 
 
 @runtime_checkable

@@ -1,0 +1,1 @@
+"""Data packages benchmark (``python -m bench.packages``)."""

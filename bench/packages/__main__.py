@@ -1,0 +1,5 @@
+"""``python -m bench.packages``."""
+
+from bench.packages.run import main
+
+main()

@@ -1,0 +1,77 @@
+"""Data packages benchmark, one run, ratios printed against baselines measured in the same run.
+
+1. build: a package of ``--files`` x ``--mib`` (default 16 x 128 MiB = 2 GiB) from a warm gateway
+   cache into a Docker volume, against ``cp -r`` of the same cached files into a fresh volume in a
+   container (target <= 1.2);
+2. load: ``dc.load`` of realistic scenes (multi-band 2048x2048 COGs, internal tiles, overviews) from
+   a package mounted read-only in the notebook image, against rasterio windowed reads of the same
+   region at the same resolution in the same container (target <= 1.2): a time stack of one tile
+   and a 2x2 mosaic on one day.
+
+Usage: ``.venv/bin/python -m bench.packages [--files 16] [--mib 128] [--rounds 3] [--tile 2048]
+[--only build|load] [--api-path]``; needs the Docker engine and PostgreSQL 15 binaries; uses
+about 2x the package size of disk under ``--work`` (default a temporary folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from bench.packages import build, load
+
+TARGET = 1.2
+
+
+def _uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.packages", description=__doc__)
+    parser.add_argument("--files", type=int, default=16)
+    parser.add_argument("--mib", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tile", type=int, default=2048)
+    parser.add_argument("--only", choices=["build", "load"])
+    parser.add_argument("--api-path", action="store_true", help="also time the engine-API build")
+    parser.add_argument("--work", type=Path)
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="everest-bench-packages-"))
+    lines = [f"load before: {_uptime()}"]
+    try:
+        if args.only in (None, "build"):
+            print(f"build: {args.files} x {args.mib} MiB", flush=True)
+            b = asyncio.run(build.run(work, args.files, args.mib, args.rounds, args.api_path))
+            gib = b.bytes / 1024**3
+            lines.append(
+                f"build {gib:.2f} GiB, {b.files} files from a warm cache: builder median "
+                f"{min(b.build_s):.2f}/{sorted(b.build_s)[len(b.build_s) // 2]:.2f} s (best/median), "
+                f"cp -r into a volume {min(b.cp_s):.2f}/{sorted(b.cp_s)[len(b.cp_s) // 2]:.2f} s; "
+                f"ratio {b.ratio():.2f} (to disk: {b.ratio(durable=True):.2f}; target <= {TARGET})"
+            )
+            if b.api_build_s is not None:
+                lines.append(
+                    f"  the same build through the engine's archive API: {b.api_build_s:.2f} s"
+                )
+            lines.append(f"load after build: {_uptime()}")
+        if args.only in (None, "load"):
+            print(f"load: scenes of {args.tile} x {args.tile} pixels", flush=True)
+            for case in asyncio.run(load.run(work, args.tile)):
+                lines.append(
+                    f"dc.load {case['name']}: {case['shape']} {case['odc_s'] * 1000:.0f} ms, "
+                    f"rasterio windowed reads {case['rasterio_s'] * 1000:.0f} ms (medians of "
+                    f"{case['runs']}); ratio {case['odc_s'] / case['rasterio_s']:.2f} "
+                    f"(target <= {TARGET}); same values: {case['equal']}"
+                )
+            lines.append(f"load after dc.load: {_uptime()}")
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print("\nbench packages")
+    for line in lines:
+        print("  " + line)
