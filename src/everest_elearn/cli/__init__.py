@@ -7,7 +7,7 @@ import sys
 import typer
 
 from everest_elearn import __version__
-from everest_elearn.cli import serve
+from everest_elearn.cli import serve, up
 from everest_elearn.errors import EverestError
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 serve.register(app)
+up.register(app)
 
 
 def _version(value: bool) -> None:
@@ -49,6 +50,7 @@ def _register_nouns() -> None:
         "images",
         "samples",
         "backup",
+        "storage",
     ):
         try:
             module = importlib.import_module(f"everest_elearn.cli.{name}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,18 @@ def configure_spawner(c: Any, settings: Settings, paths: dict[str, Path]) -> Non
     c.Spawner.http_timeout = 120
     c.Spawner.default_url = "/lab"
     if hub.spawner == "local":
-        c.JupyterHub.spawner_class = "simple"
+        from everest_elearn.packages.backends import directory_root
+
+        c.JupyterHub.spawner_class = "everest_elearn.hub.local.LocalCourseSpawner"
+        local = c.LocalCourseSpawner
+        local.home_dir_template = str(paths["state"] / "homes" / "{username}")
+        local.courses_db = str(paths["courses_db"])
+        local.modules_dir = str(paths["modules_dir"])
+        local.packages_root = str(directory_root(settings))
+        local.cmd = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
+        if os.geteuid() == 0:
+            # The demo runs servers as the hub's own user; Jupyter refuses root without this.
+            local.args = ["--allow-root"]
         return
     c.JupyterHub.spawner_class = "everest"
     s = c.EverestSpawner

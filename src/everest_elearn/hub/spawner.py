@@ -281,15 +281,14 @@ class EverestSpawner(DockerSpawner):  # type: ignore[misc]
 
     async def fix_ownership(self, plan: SpawnPlan) -> None:
         """Writable volumes start root-owned; hand their top folder to the notebook user."""
-        targets = [m.target for m in plan.mounts if m.mode == "rw"]
+        targets = " ".join(shlex.quote(m.target) for m in plan.mounts if m.mode == "rw")
         owner = f"{self.user_uid}:{self.user_gid}"
-        if targets:
-            await self.exec(["chown", owner, *targets], user="0")
         # Docker leaves the mount points of earlier servers in the home volume: empty folders of
         # packages or shares no longer granted would look like data that vanished. Remove them
-        # (rmdir refuses anything not empty, and current mounts are busy).
+        # (rmdir refuses anything not empty, and current mounts are busy). One exec: spawn time.
         roots = " ".join(shlex.quote(p) for p in (self.packages_path, self.shared_path))
-        script = f'for d in {roots}; do [ -d "$d" ] && find "$d" -mindepth 1 -maxdepth 1 -type d -empty -exec rmdir {{}} + ; done 2>/dev/null; true'
+        tidy = f'for d in {roots}; do [ -d "$d" ] && find "$d" -mindepth 1 -maxdepth 1 -type d -empty -exec rmdir {{}} + ; done 2>/dev/null; true'
+        script = f"chown {owner} {targets} && {{ {tidy}; }}" if targets else tidy
         await self.exec(["sh", "-c", script], user="0")
 
     async def exec(self, cmd: list[str], user: str | None = None) -> str:

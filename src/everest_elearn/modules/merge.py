@@ -2,7 +2,7 @@
 
 Runs inside the participant's container with the image's python3 (standard library only):
 
-    python3 merge.py SOURCE TARGET --ref REF --commit COMMIT
+    python3 merge.py --module SOURCE TARGET REF COMMIT [--module ...] [--remove STAGING]
 
 For each upstream file: new files appear; files the participant has not touched are updated;
 files the participant changed are kept, and the upstream version is offered beside them as
@@ -102,13 +102,18 @@ def merge(source: Path, target: Path, ref: str, commit: str) -> dict[str, object
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", type=Path)
-    parser.add_argument("target", type=Path)
-    parser.add_argument("--ref", required=True)
-    parser.add_argument("--commit", required=True)
+    parser.add_argument(
+        "--module", nargs=4, action="append", default=[],
+        metavar=("SOURCE", "TARGET", "REF", "COMMIT"), help="one module to merge (repeatable)",
+    )  # fmt: skip
+    parser.add_argument("--remove", type=Path, help="folder to delete afterwards (the staging)")
     args = parser.parse_args(argv)
-    result = merge(args.source, args.target, args.ref, args.commit)
-    sys.stdout.write(json.dumps(result) + "\n")
+    try:
+        results = [merge(Path(s), Path(t), ref, commit) for s, t, ref, commit in args.module]
+    finally:
+        if args.remove is not None:
+            shutil.rmtree(args.remove, ignore_errors=True)
+    sys.stdout.write(json.dumps(results) + "\n")
     return 0
 
 
