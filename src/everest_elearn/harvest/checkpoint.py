@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from everest_elearn.storage.migrations import migrate, schema
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS source_state (
     name TEXT PRIMARY KEY,
@@ -37,6 +39,8 @@ CREATE TABLE IF NOT EXISTS source_state (
     lease_until TEXT
 );
 """
+# Append steps, never edit a released one (storage/migrations.py).
+VERSIONS = schema("harvest checkpoints", _SCHEMA)
 
 
 def _text(moment: datetime | None) -> str | None:
@@ -91,7 +95,11 @@ class Checkpoints:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")  # a saved checkpoint survives a power cut
-        conn.executescript(_SCHEMA)
+        try:
+            migrate(conn, VERSIONS, str(self.path))
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     async def get(self, name: str) -> SourceState:

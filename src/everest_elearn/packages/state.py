@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from everest_elearn.errors import Conflict
+from everest_elearn.storage.migrations import migrate, schema
 
 
 class BuildState(StrEnum):
@@ -52,6 +53,8 @@ CREATE TABLE IF NOT EXISTS files (
   file_name TEXT NOT NULL, size INTEGER, done INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL,
   sha256 TEXT, entry TEXT, error TEXT, PRIMARY KEY (name, version, path));
 """
+# Append steps, never edit a released one (storage/migrations.py).
+VERSIONS = schema("packages registry", SCHEMA)
 
 
 def now() -> str:
@@ -131,7 +134,7 @@ class PackageState:
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA busy_timeout=10000")
-            db.executescript(SCHEMA)
+            migrate(db, VERSIONS, str(self.path))
             self._db = db
         return self._db
 

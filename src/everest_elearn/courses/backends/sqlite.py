@@ -18,6 +18,7 @@ from everest_elearn.courses.model import (
     ModulePin,
     PackageRef,
 )
+from everest_elearn.storage.migrations import migrate, schema
 
 T = TypeVar("T")
 
@@ -34,6 +35,8 @@ CREATE TABLE IF NOT EXISTS module_syncs (
   username TEXT NOT NULL, course_id TEXT NOT NULL, module TEXT NOT NULL, commit_id TEXT NOT NULL,
   PRIMARY KEY (username, course_id, module));
 """
+# Append steps, never edit a released one (storage/migrations.py).
+VERSIONS = schema("courses store", SCHEMA)
 
 
 def course_to_json(course: Course) -> str:
@@ -75,8 +78,11 @@ class SqliteCourseStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(SCHEMA)
+        db = self._connect()
+        try:
+            migrate(db, VERSIONS, str(path))
+        finally:
+            db.close()
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)

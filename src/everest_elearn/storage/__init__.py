@@ -1,0 +1,1 @@
+"""Shared storage helpers of the platform's own state."""
