@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -13,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench.catalogue import queries
 
 VENV = Path.home() / ".cache" / "everest-elearn" / "pycsw-venv"
 APP = Path(__file__).with_name("pycsw_app.py")
@@ -39,6 +40,7 @@ def url_for(base: str, spec: dict[str, Any]) -> str:
     pycsw 2.6's OpenSearch has no platform or cloud-cover interval it can evaluate here
     (eo:platform maps to a queryable its SQLite repository lacks; eo:cloudCover is equality only),
     so the platform goes in as a free-text term and the cloud-cover interval is left out.
+    Atom is its answer in opensearch mode (an ``outputformat`` is refused for CSW 2.0.2).
     """
     w, s, e, n = spec["box"]
     params = {
@@ -49,7 +51,6 @@ def url_for(base: str, spec: dict[str, Any]) -> str:
         "elementsetname": "full",
         "typenames": "csw:Record",
         "resulttype": "results",
-        "outputformat": "application/atom+xml",
         "bbox": f"{w},{s},{e},{n}",
         "time": f"{spec['start']:%Y-%m-%dT%H:%M:%SZ}/{spec['end']:%Y-%m-%dT%H:%M:%SZ}",
         "startposition": "1",
@@ -95,23 +96,12 @@ def run(workdir: Path, jsonl: Path, specs: list[dict[str, Any]]) -> dict[str, fl
                 response = client.get(url_for(base, spec))
                 times.append((time.perf_counter() - started) * 1000)
                 response.raise_for_status()
-                text = response.text
-                total = (
-                    text.split("<os:totalResults>", 1)[1].split("<", 1)[0]
-                    if "<os:totalResults>" in text
-                    else "0"
-                )
-                hits.append(int(total))
+                hits.append(queries.atom_total(response.text))
     finally:
         server.terminate()
         server.wait(timeout=30)
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return {
-        "p50_ms": statistics.median(ordered),
-        "p95_ms": p95,
-        "mean_ms": statistics.mean(ordered),
-        "mean_hits": statistics.mean(hits),
+        **queries.summary(times, hits),
         "single_rate": single_n / single_s if single_s else 0.0,
         "ingest_rate": (single_n + bulk_n) / (single_s + bulk_s),
     }

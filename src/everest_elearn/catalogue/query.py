@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from everest_elearn.catalogue.model import Kind
+from everest_elearn.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -91,3 +92,10 @@ class Query:
     facets: tuple[str, ...] = ()
     # Bound on exact totals; above it the backend may report a lower bound.
     count_limit: int | None = None
+
+    def __post_init__(self) -> None:
+        # NUL ends strings in search engines' query parsers (SQLite FTS5: "unterminated string"):
+        # refused here, so every caller (OpenSearch, STAC, the API) gets a 400, never a 500.
+        for where, values in (("searchTerms", self.terms), ("uid", self.uids)):
+            if any("\x00" in value for value in values):
+                raise InvalidInput(where, "contains a NUL character")

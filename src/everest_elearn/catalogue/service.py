@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from everest_elearn.catalogue import geometry as geo
+from everest_elearn.catalogue.geometry_batch import normalise_many
 from everest_elearn.catalogue.model import Kind, Record
 from everest_elearn.catalogue.query import Interval, Query, SortKey
 from everest_elearn.catalogue.registry import REGISTRY, ParamType, Registry
@@ -45,6 +46,10 @@ class FieldSummary:
     options: dict[str, int]
     minimum: Any = None
     maximum: Any = None
+
+
+_NUMBERS = (ParamType.INT, ParamType.FLOAT)
+_STRINGS = (ParamType.KEYWORD, ParamType.TEXT)
 
 
 def _check_value(
@@ -85,16 +90,50 @@ class Catalogue:
 
     def validate(self, record: Record) -> Record:
         """The record with a normalised footprint; InvalidInput names the first problem."""
+        checked = self._validate_batch([record])[0]
+        if isinstance(checked, InvalidInput):
+            raise checked
+        return checked
+
+    def _check_properties(self, record: Record) -> None:
+        by_field = self.registry.by_field
         for field, value in record.properties.items():
-            param = self.registry.by_field(field)
-            if param is None or value is None:
+            if value is None:
                 continue
-            values = value if isinstance(value, (list, tuple)) else [value]
+            param = by_field(field)
+            if param is None:
+                continue
+            kind = param.type
+            values = value if isinstance(value, (list, tuple)) else (value,)
             for item in values:
-                _check_value(field, param.type, item, param.minimum, param.maximum)
-        if record.geometry is None:
-            return record
-        return record.model_copy(update={"geometry": geo.normalise(record.geometry, "geometry")})
+                # The common case (a finite number inside its range, a string) costs no call.
+                if kind in _NUMBERS and type(item) in (int, float):
+                    low, high = param.minimum, param.maximum
+                    if (
+                        math.isfinite(item)
+                        and (low is None or item >= low)
+                        and (high is None or item <= high)
+                    ):
+                        continue
+                elif kind in _STRINGS and type(item) is str:
+                    continue
+                _check_value(field, kind, item, param.minimum, param.maximum)
+
+    def _validate_batch(self, records: Sequence[Record]) -> list[Record | InvalidInput]:
+        """``validate`` of many records; footprints are checked in one vectorised pass."""
+        footprints = normalise_many([r.geometry for r in records])
+        out: list[Record | InvalidInput] = []
+        for record, footprint in zip(records, footprints, strict=True):
+            try:
+                self._check_properties(record)
+            except InvalidInput as exc:
+                out.append(exc)
+                continue
+            if isinstance(footprint, InvalidInput) or footprint is record.geometry:
+                out.append(footprint if isinstance(footprint, InvalidInput) else record)
+            else:
+                out.append(record.model_copy(update={"geometry": footprint}))
+        return out
 
     async def upsert(
         self, records: Sequence[Record], identity: Identity, *, partial: bool = False
@@ -108,9 +147,13 @@ class Catalogue:
         collections: dict[str, Record | None] = {}
         accepted: list[Record] = []
         outcomes: dict[int, UpsertOutcome] = {}
-        for index, record in enumerate(records):
+        for index, (record, valid) in enumerate(
+            zip(records, self._validate_batch(records), strict=True)
+        ):
             try:
-                checked = self.validate(record)
+                if isinstance(valid, InvalidInput):
+                    raise valid
+                checked = valid
                 if checked.kind is Kind.PRODUCT:
                     checked = await self._inherit(checked, collections)
                 else:
@@ -121,8 +164,57 @@ class Catalogue:
                 outcomes[index] = UpsertOutcome(record.identifier, created=False, rejected=str(exc))
                 continue
             accepted.append(checked)
+        changed = await self._access_changes(accepted)
         stored = iter(await self.store.upsert(accepted) if accepted else [])
+        for collection, groups in changed.items():
+            await self._propagate_access(collection, groups)
         return [outcomes[i] if i in outcomes else next(stored) for i in range(len(records))]
+
+    async def _access_changes(self, records: list[Record]) -> dict[str, list[str]]:
+        """Stored collections of the batch whose ``restricted_to`` changes: id -> new groups."""
+        changed: dict[str, list[str]] = {}
+        for record in records:
+            if record.kind is not Kind.COLLECTION:
+                continue
+            before = await self.store.get(record.identifier)
+            if before is not None and set(before.restricted_to) != set(record.restricted_to):
+                changed[record.identifier] = list(record.restricted_to)
+        return changed
+
+    async def _propagate_access(self, collection: str, groups: list[str]) -> None:
+        """Give the collection's stored products its new access (products inherit it)."""
+        page = 1_000
+        offset = 0
+        while True:
+            query = Query(
+                parent=collection,
+                visible_groups=None,
+                offset=offset,
+                limit=page,
+                sort=(SortKey("identifier"),),
+            )
+            found = (await self.store.search(query)).records
+            stale = [
+                r.model_copy(update={"restricted_to": list(groups)})
+                for r in found
+                if set(r.restricted_to) != set(groups)
+            ]
+            if stale:
+                await self.store.upsert(stale)
+            if len(found) < page:
+                return
+            offset += page
+
+    @asynccontextmanager
+    async def bulk(self, identity: Identity) -> AsyncIterator[None]:
+        """Run many large upserts faster where the backend can (``Capabilities.bulk_load``)."""
+        identity.require_catalogue_writer()
+        opener = getattr(self.store, "bulk", None)
+        if not self.store.capabilities.bulk_load or opener is None:
+            yield
+            return
+        async with opener():
+            yield
 
     async def _inherit(self, product: Record, known: dict[str, Record | None]) -> Record:
         parent_id = product.parent_identifier

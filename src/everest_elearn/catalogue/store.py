@@ -35,6 +35,8 @@ class Capabilities:
     exact_totals: bool = True
     scales_out: bool = False
     persistent: bool = True
+    # The store has ``bulk()``, an async context manager that speeds up many large upserts.
+    bulk_load: bool = False
 
 
 @runtime_checkable

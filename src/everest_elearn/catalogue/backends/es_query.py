@@ -92,7 +92,12 @@ def spatial(query: Query, check: GeometryCheck) -> list[dict[str, Any]]:
         west, south, east, north = bbox_of(query.geometry)
         shape = {"type": "envelope", "coordinates": [[west, north], [east, south]]}
         return [{"geo_shape": {"envelope": {"shape": shape, "relation": "intersects"}}}]
-    return [{"geo_shape": {"geometry": {"shape": query.geometry, "relation": relation.value}}}]
+    relate = [{"geo_shape": {"geometry": {"shape": query.geometry, "relation": relation.value}}}]
+    if relation is SpatialRelation.DISJOINT:
+        # A record without a footprint has no known place: it is not disjoint from anything
+        # (as in the embedded backend and in refine mode), whatever the engine's version does.
+        return [{"exists": {"field": "geometry"}}, *relate]
+    return relate
 
 
 def visibility(groups: frozenset[str] | None) -> list[dict[str, Any]]:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import shapely
 
-from everest_elearn.catalogue import geometry as geo
 from everest_elearn.catalogue.backends import sqlite_schema as schema
+from everest_elearn.catalogue.geometry_batch import shapes_of
 from everest_elearn.catalogue.model import Kind, Record
-from everest_elearn.catalogue.registry import Registry
+from everest_elearn.catalogue.registry import ParamType, Registry
 from everest_elearn.catalogue.store import UpsertOutcome
 
 _SIDE_TABLES = (
@@ -39,28 +40,49 @@ class ColumnPlan:
         self.types = {f: p.type for f in self.fields if (p := registry.by_field(f)) is not None}
         self.insert = _insert_sql(columns)
 
+        self.convert = {f: _converter(t, f) for f, t in self.types.items()}
+
     def values(self, rec: Record) -> tuple[list[object], list[tuple[str, object]]]:
         """Column values, and (field, value) pairs of list-valued fields for the side table."""
         values: list[object] = [None] * len(self.fields)
         multi: list[tuple[str, object]] = []
+        position, convert = self.position, self.convert
         for field, raw in rec.properties.items():
-            index = self.position.get(field)
+            index = position.get(field)
             if index is None or raw is None:
                 continue
-            kind = self.types[field]
+            to_column = convert[field]
             if isinstance(raw, (list, tuple)):
-                where = f"properties.{field}"
-                multi.extend((field, schema.to_sql(kind, v, where)) for v in raw if v is not None)
+                multi.extend((field, to_column(v)) for v in raw if v is not None)
             else:
-                values[index] = schema.to_sql(kind, raw, f"properties.{field}")
+                values[index] = to_column(raw)
         for field, attribute in schema.DERIVED.items():
-            index = self.position.get(field)
+            index = position.get(field)
             if index is not None and values[index] is None:
                 values[index] = getattr(rec, attribute)
         for field, attribute in schema.MULTI_FROM_RECORD.items():
-            if field in self.position:
+            if field in position:
                 multi.extend((field, v) for v in getattr(rec, attribute))
         return values, multi
+
+
+def _converter(kind: ParamType, field: str) -> Callable[[Any], Any]:
+    """``schema.to_sql`` for one field, with the common value types passed through untouched."""
+    where = f"properties.{field}"
+    same: tuple[type, ...] = ()
+    if kind is ParamType.FLOAT:
+        same = (float, int)
+    elif kind is ParamType.INT:
+        same = (int,)
+    elif kind in (ParamType.KEYWORD, ParamType.TEXT):
+        same = (str,)
+
+    def convert(value: Any) -> Any:
+        if type(value) in same:
+            return value
+        return schema.to_sql(kind, value, where)
+
+    return convert
 
 
 def write_batch(
@@ -85,13 +107,19 @@ def write_batch(
     outcomes: list[UpsertOutcome] = []
     durations: dict[str, int] = {}
     multi_fields: set[str] = set()
-    for rec in records:
+    shapes = shapes_of([r.geometry for r in records])
+    wkbs = shapely.to_wkb(shapes)
+    boxes = shapely.bounds(shapes).tolist()
+    present: set[str] = set()
+    for rec, wkb, box in zip(records, wkbs, boxes, strict=True):
+        present.update(rec.properties)
         created = rec.identifier not in existing and rec.identifier not in pending
         rid = existing.get(rec.identifier) or rids.get(rec.identifier)
         if rid is None:
             rid, next_rid = next_rid, next_rid + 1
         rids[rec.identifier] = rid
-        pending[rec.identifier] = _rows(rec, rid, plan, durations, multi_fields)
+        footprint = None if wkb is None else (wkb, (box[0], box[2], box[1], box[3]))
+        pending[rec.identifier] = _rows(rec, rid, plan, footprint, durations, multi_fields)
         outcomes.append(UpsertOutcome(identifier=rec.identifier, created=created))
     rows = list(pending.values())
     conn.executemany(plan.insert, [r[0] for r in rows])
@@ -105,8 +133,12 @@ def write_batch(
     conn.executemany(
         "INSERT OR IGNORE INTO multi VALUES (?, ?, ?)", [m for r in rows for m in r[5]]
     )
+    present = (present & set(plan.position)) | multi_fields
+    present.update(f for f in schema.DERIVED if f in plan.position)
+    remember(conn, "present_fields", present)
     if multi_fields:
-        _remember_multi(conn, multi_fields)
+        remember(conn, "multi_fields", multi_fields)
+    bump_generation(conn)
     for kind, longest in durations.items():
         conn.execute(
             "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE"
@@ -118,20 +150,19 @@ def write_batch(
 
 
 def _rows(
-    rec: Record, rid: int, plan: ColumnPlan, durations: dict[str, int], multi_fields: set[str]
+    rec: Record,
+    rid: int,
+    plan: ColumnPlan,
+    footprint: tuple[bytes, tuple[float, float, float, float]] | None,
+    durations: dict[str, int],
+    multi_fields: set[str],
 ) -> tuple[Any, ...]:
     values, multi = plan.values(rec)
     first = rec.start or rec.end
     last = rec.end or rec.start
     t0 = schema.micros(first) if first else None
     t1 = schema.micros(last) if last else None
-    wkb: bytes | None = None
-    box = schema.WORLD
-    if rec.geometry is not None:
-        shape = geo.to_shape(rec.geometry)
-        wkb = shapely.to_wkb(shape)
-        x0, y0, x1, y1 = shape.bounds
-        box = (x0, x1, y0, y1)
+    wkb, box = footprint if footprint is not None else (None, schema.WORLD)
     times = schema.NO_TIME
     if t0 is not None and t1 is not None:
         times = (schema.days(t0), schema.days(t1))
@@ -159,14 +190,22 @@ def _rows(
     )
 
 
-def _remember_multi(conn: sqlite3.Connection, fields: set[str]) -> None:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'multi_fields'").fetchone()
+def remember(conn: sqlite3.Connection, key: str, fields: set[str]) -> None:
+    """Add fields to a set of field names kept in the meta table (it never shrinks)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     known = set(json.loads(row[0])) if row else set()
     if not fields <= known:
         conn.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('multi_fields', ?)",
-            (json.dumps(sorted(known | fields)),),
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(sorted(known | fields)))
         )
+
+
+def bump_generation(conn: sqlite3.Connection) -> None:
+    """Count writes, so caches of derived answers (facets) know when they are stale."""
+    conn.execute(
+        "INSERT INTO meta VALUES ('generation', 1) ON CONFLICT(key) DO UPDATE"
+        " SET value = CAST(value AS INTEGER) + 1"
+    )
 
 
 def delete_record(conn: sqlite3.Connection, identifier: str) -> bool:
@@ -184,4 +223,5 @@ def delete_record(conn: sqlite3.Connection, identifier: str) -> bool:
             conn.execute(f"{target} IN ({children})", (identifier,))
     for statement in _SIDE_TABLES:
         conn.execute(statement, (rid,))
+    bump_generation(conn)
     return True
