@@ -25,7 +25,7 @@ from everest_elearn.catalogue.model import Record
 from everest_elearn.catalogue.query import Query, SpatialRelation
 from everest_elearn.catalogue.registry import REGISTRY, Registry
 from everest_elearn.catalogue.store import Capabilities, SearchResult, UpsertOutcome
-from everest_elearn.errors import BackendUnavailable, Conflict
+from everest_elearn.errors import BackendUnavailable
 
 # SQL here is assembled from fixed fragments and registry column names (checked against a strict
 # pattern in sqlite_schema.column); every value is a bound parameter, hence the S608 exemptions.
@@ -55,6 +55,7 @@ class SqliteStore:
         self._readers_lock = threading.Lock()
         # Names of the indices a running bulk load dropped; None outside a bulk load.
         self._bulk: list[str] | None = None
+        self._bulk_users = 0
         self._facets = FacetCache()
 
     # -- connections ---------------------------------------------------------------------------
@@ -176,10 +177,11 @@ class SqliteStore:
         next ``open`` recreates whatever index is missing.
         """
         with self._write_lock:
-            if self._bulk is not None:
-                raise Conflict("a bulk load is already running on this catalogue")
-            self._bulk = []
-            self._writer_conn().execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+            # Overlapping bulk loads share one: the last to finish rebuilds the indices.
+            self._bulk_users += 1
+            if self._bulk is None:
+                self._bulk = []
+                self._writer_conn().execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
         try:
             yield
         finally:
@@ -187,6 +189,9 @@ class SqliteStore:
 
     def _end_bulk(self) -> None:
         with self._write_lock:
+            self._bulk_users -= 1
+            if self._bulk_users > 0:
+                return
             conn = self._writer_conn()
             self._bulk = None
             maintain.ensure_schema(conn, self._columns)

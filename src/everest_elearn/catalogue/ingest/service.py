@@ -17,6 +17,7 @@ stops the others, and a rejected item leaves the stored record with its identifi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,8 @@ from everest_elearn.catalogue.service import Catalogue
 from everest_elearn.security.identity import Identity
 
 BATCH_SIZE = 500
+# From this many records on, the store's bulk mode (indices rebuilt once at the end) pays off.
+BULK_THRESHOLD = 50_000
 Progress = Callable[[int, int], None]
 
 
@@ -133,6 +136,22 @@ async def ingest_parsed(
     identity.require_catalogue_writer()
     report = IngestReport()
     items = _collect(documents, report)
+    async with AsyncExitStack() as stack:
+        if len(items) >= BULK_THRESHOLD:
+            await stack.enter_async_context(catalogue.bulk(identity))
+        await _store(catalogue, items, identity, report, batch_size, progress)
+    report.warnings = [w for w in report.warnings if not _was_rejected(w, report.rejected)]
+    return report
+
+
+async def _store(
+    catalogue: Catalogue,
+    items: list[_Item],
+    identity: Identity,
+    report: IngestReport,
+    batch_size: int,
+    progress: Progress | None,
+) -> None:
     done = 0
     for start in range(0, len(items), batch_size):
         batch = items[start : start + batch_size]
@@ -147,8 +166,6 @@ async def ingest_parsed(
         done += len(batch)
         if progress:
             progress(done, len(items))
-    report.warnings = [w for w in report.warnings if not _was_rejected(w, report.rejected)]
-    return report
 
 
 def _was_rejected(warning: Problem, rejected: list[Problem]) -> bool:
