@@ -292,7 +292,8 @@ class Catalogue:
         if param.type not in (ParamType.INT, ParamType.FLOAT, ParamType.DATETIME):
             result = await self.search(replace(base, facets=(field,)), identity)
             return FieldSummary(field, result.facets.get(field, {}))
-        present = replace(base, filters={field: Interval()}, limit=1)
+        # One record each way is all it takes: no total needed (count_limit), the index orders.
+        present = replace(base, filters={field: Interval()}, limit=1, count_limit=1)
         low = await self.search(replace(present, sort=(SortKey(field, True),)), identity)
         high = await self.search(replace(present, sort=(SortKey(field, False),)), identity)
         minimum = low.records[0].properties.get(field) if low.records else None

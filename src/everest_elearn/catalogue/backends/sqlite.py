@@ -249,7 +249,19 @@ class SqliteStore:
         multi = set(json.loads(meta.get("multi_fields", "[]")))
         duration = meta.get(f"max_duration:{query.kind.value}")
         max_duration = int(duration) if duration is not None else None
-        where = base_where(query, multi, max_duration, self.registry)
+        present = set(json.loads(meta.get("present_fields", "[]")))
+        absent = [f for f in query.filters if f in self._columns and f not in present]
+        if absent:
+            # No stored record has ever had a value for this field: nothing can match, and
+            # saying so costs no scan (description documents ask this for every parameter).
+            empty: dict[str, dict[str, int]] = {name: {} for name in query.facets}
+            return SearchResult(records=[], total=0, total_exact=True, facets=empty)
+        # A filtered column is never NULL in the result (multi-valued fields match elsewhere too).
+        not_null = frozenset(name for name in query.filters if name not in multi)
+        by_field = bool(query.sort) and query.sort[0].field in not_null and query.limit > 0
+        where = base_where(
+            query, multi, max_duration, self.registry, order_from_field_index=by_field
+        )
         known_total: int | None = None
         if query.geometry is not None:
             clause, params, known_total = self._spatial(conn, query, where)
@@ -266,7 +278,7 @@ class SqliteStore:
         if query.limit > 0 and (total > query.offset or not exact):
             rows = conn.execute(
                 f"SELECT d.doc FROM records r JOIN docs d ON d.rid = r.rid WHERE {where.sql}"  # noqa: S608
-                f" ORDER BY {order_by(query.sort, self.registry)} LIMIT ? OFFSET ?",
+                f" ORDER BY {order_by(query.sort, self.registry, not_null)} LIMIT ? OFFSET ?",
                 [*where.params, query.limit, query.offset],
             ).fetchall()
             records = [Record.model_validate_json(row[0]) for row in rows]
@@ -277,7 +289,6 @@ class SqliteStore:
             key = FacetCache.key(query, int(meta.get("generation", 0)))
             cached = self._facets.get(key) if key is not None else None
             if cached is None:
-                present = set(json.loads(meta.get("present_fields", "[]")))
                 cached = facets(
                     conn, where, query.facets, self.registry, self._columns, present, multi
                 )

@@ -125,12 +125,20 @@ def base_where(
     multi_fields: set[str],
     max_duration_us: int | None,
     registry: Registry = REGISTRY,
+    *,
+    order_from_field_index: bool = False,
 ) -> Where:
-    """Every constraint except the spatial one."""
+    """Every constraint except the spatial one.
+
+    ``order_from_field_index`` keeps the (kind, parent) index out of the plan (unary ``+``), so
+    a search sorted by a filtered field walks that field's index in order and stops at the
+    page instead of sorting the whole collection (the minimum and maximum of a field).
+    """
     where = Where()
-    where.add("r.kind = ?", query.kind.value)
+    scope = "+r" if order_from_field_index else "r"
+    where.add(f"{scope}.kind = ?", query.kind.value)
     if query.parent is not None:
-        where.add("r.parent = ?", query.parent)
+        where.add(f"{scope}.parent = ?", query.parent)
     if query.uids:
         where.add("r.identifier IN (SELECT value FROM json_each(?))", json.dumps(list(query.uids)))
     expression = fts_expression(query.terms)
@@ -156,8 +164,16 @@ def base_where(
     return where
 
 
-def order_by(sort: tuple[SortKey, ...], registry: Registry = REGISTRY) -> str:
-    """ORDER BY with missing values last and a stable tie-break by identifier."""
+def order_by(
+    sort: tuple[SortKey, ...],
+    registry: Registry = REGISTRY,
+    not_null: frozenset[str] = frozenset(),
+) -> str:
+    """ORDER BY with missing values last and a stable tie-break by identifier.
+
+    ``not_null`` names fields the WHERE clause already requires: sorting them needs no
+    "missing last" term, so the field's index can deliver the order (min/max in one step).
+    """
     keys = sort or (SortKey("start", ascending=False),)
     parts: list[str] = []
     for key in keys:
@@ -165,7 +181,9 @@ def order_by(sort: tuple[SortKey, ...], registry: Registry = REGISTRY) -> str:
         if expr is None:
             _param_type(key.field, registry)
             expr = "r." + column(key.field)
-        if key.ascending:
+        if key.ascending and key.field in not_null:
+            parts.append(f"{expr} ASC")
+        elif key.ascending:
             parts.append(f"{expr} IS NULL, {expr} ASC")
         else:
             parts.append(f"{expr} DESC")  # SQLite already sorts NULLs last when descending
