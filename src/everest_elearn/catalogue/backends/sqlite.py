@@ -12,17 +12,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
-import shapely
-
-from everest_elearn.catalogue import geometry as geo
 from everest_elearn.catalogue.backends import sqlite_maintain as maintain
 from everest_elearn.catalogue.backends import sqlite_schema as schema
 from everest_elearn.catalogue.backends.sqlite_facets import FacetCache, facets
 from everest_elearn.catalogue.backends.sqlite_query import Where, base_where, order_by
+from everest_elearn.catalogue.backends.sqlite_spatial import spatial
 from everest_elearn.catalogue.backends.sqlite_write import ColumnPlan, delete_record, write_batch
 from everest_elearn.catalogue.model import Record
-from everest_elearn.catalogue.query import Query, SpatialRelation
+from everest_elearn.catalogue.query import Query
 from everest_elearn.catalogue.registry import REGISTRY, Registry
 from everest_elearn.catalogue.store import Capabilities, SearchResult, UpsertOutcome
 from everest_elearn.errors import BackendUnavailable
@@ -264,7 +261,7 @@ class SqliteStore:
         )
         known_total: int | None = None
         if query.geometry is not None:
-            clause, params, known_total = self._spatial(conn, query, where)
+            clause, params, known_total = spatial(conn, query, where)
             if known_total is not None:
                 # The matching row ids are known exactly (every other constraint was applied
                 # with the R*Tree): page and facets start from them, not from another index.
@@ -309,71 +306,3 @@ class SqliteStore:
         if counted > query.count_limit:
             return query.count_limit, False
         return counted, True
-
-    def _spatial(
-        self, conn: sqlite3.Connection, query: Query, base: Where
-    ) -> tuple[str, list[Any], int | None]:
-        """R*Tree prefilter, then an exact shapely test of the records on the window's border."""
-        assert query.geometry is not None
-        target = geo.to_shape(query.geometry, "geometry")
-        relation = query.spatial_relation
-        parts = list(target.geoms) if isinstance(target, shapely.MultiPolygon) else [target]
-        if relation is SpatialRelation.CONTAINS:
-            parts = parts[:1]  # a record containing the whole contains the first part
-        window = _time_window(query)
-        sure: set[int] = set()
-        unsure: dict[int, bytes] = {}
-        for part in parts:
-            x0, y0, x1, y1 = part.bounds
-            if relation is SpatialRelation.CONTAINS:
-                box_sql, params = (
-                    "s.x0 <= ? AND s.x1 >= ? AND s.y0 <= ? AND s.y1 >= ?",
-                    [x0, x1, y0, y1],
-                )
-            else:
-                box_sql, params = (
-                    "s.x0 <= ? AND s.x1 >= ? AND s.y0 <= ? AND s.y1 >= ?",
-                    [x1, x0, y1, y0],
-                )
-            inside, inside_params = "0", []
-            if relation is not SpatialRelation.CONTAINS and geo.is_rectangle(part):
-                inside = "s.x0 >= ? AND s.x1 <= ? AND s.y0 >= ? AND s.y1 <= ?"
-                inside_params = [x0, x1, y0, y1]
-            if window is not None:
-                box_sql += " AND s.t0 <= ? AND s.t1 >= ?"
-                params += [window[1], window[0]]
-            rows = conn.execute(
-                f"SELECT r.rid, {inside}, r.geom FROM space AS s CROSS JOIN records AS r"  # noqa: S608
-                f" WHERE r.rid = s.id AND {box_sql} AND r.geom IS NOT NULL AND {base.sql}",
-                [*inside_params, *params, *base.params],
-            )
-            for rid, is_inside, wkb in rows:
-                if is_inside:
-                    sure.add(rid)
-                elif rid not in sure:
-                    unsure[rid] = wkb
-        for rid in sure:
-            unsure.pop(rid, None)
-        if unsure:
-            rids = np.fromiter(unsure.keys(), dtype=np.int64, count=len(unsure))
-            shapes = shapely.from_wkb(list(unsure.values()))
-            if relation is SpatialRelation.CONTAINS:
-                hits = shapely.contains(shapes, target)
-            else:
-                shapely.prepare(target)
-                hits = shapely.intersects(target, shapes)
-            sure.update(int(r) for r in rids[hits])
-        ids = json.dumps(sorted(sure))
-        if relation is SpatialRelation.DISJOINT:
-            return (
-                "r.geom IS NOT NULL AND r.rid NOT IN (SELECT value FROM json_each(?))",
-                [ids],
-                None,
-            )
-        return "r.rid IN (SELECT value FROM json_each(?))", [ids], len(sure)
-
-
-def _time_window(query: Query) -> tuple[float, float] | None:
-    from everest_elearn.catalogue.backends.sqlite_query import time_window_days
-
-    return time_window_days(query)
