@@ -7,9 +7,11 @@ from __future__ import annotations
 import secrets
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
 import httpx
@@ -32,8 +34,10 @@ def agency_image() -> str:
 
 
 @pytest.fixture
-def agency(agency_image: str, osmem: OsmemServer, moto_s3: MotoS3) -> Iterator[tuple[str, str]]:
-    """The agency container on a free loopback port; yields its URL and admin token."""
+def agency(
+    agency_image: str, osmem: OsmemServer, moto_s3: MotoS3
+) -> Iterator[tuple[str, str, Any]]:
+    """The agency container on a free loopback port; yields its URL, admin token, container."""
     port, token, tag = free_port(), secrets.token_urlsafe(24), secrets.token_hex(4)
     bucket = f"ci-stack-{tag}"
     moto_s3.client().create_bucket(Bucket=bucket)  # type: ignore[attr-defined]
@@ -72,7 +76,7 @@ def agency(agency_image: str, osmem: OsmemServer, moto_s3: MotoS3) -> Iterator[t
                 pass
             assert time.monotonic() < deadline, container.logs().decode()[-3000:]
             time.sleep(0.5)
-        yield url, token
+        yield url, token, container
         logs = container.logs().decode()
         assert token not in logs
     finally:
@@ -80,8 +84,10 @@ def agency(agency_image: str, osmem: OsmemServer, moto_s3: MotoS3) -> Iterator[t
         httpx.delete(f"{osmem.url}/ci{tag}-*", timeout=30)
 
 
-def test_agency_container_serves_catalogue_on_search_engine(agency: tuple[str, str]) -> None:
-    url, token = agency
+def test_agency_container_serves_catalogue_on_search_engine(
+    agency: tuple[str, str, Any],
+) -> None:
+    url, token, container = agency
     description = httpx.get(f"{url}/opensearch/description.xml", timeout=10)
     assert description.status_code == 200
     root = etree.fromstring(description.content)
@@ -110,6 +116,32 @@ def test_agency_container_serves_catalogue_on_search_engine(agency: tuple[str, s
     assert stac.status_code == 200 and len(stac.json()["features"]) == 2
     refused = httpx.post(f"{url}/catalogue/ingest", content=b"{}", timeout=10)
     assert refused.status_code in (401, 403)
+
+    # The upgrade doc's re-index, as compose runs it (`docker compose exec agency ...`), while
+    # the agency keeps answering searches.
+    search = {"parentIdentifier": "sentinel-2-l2a", "httpAccept": "application/geo+json"}
+    outcome: dict[str, Any] = {}
+
+    def run_reindex() -> None:
+        outcome["exec"] = container.exec_run(
+            ["everest-elearn", "catalogue", "reindex", "--chunk", "10"],
+            environment={"COLUMNS": "160"},
+        )
+
+    worker = threading.Thread(target=run_reindex)
+    worker.start()
+    answers = []
+    while True:
+        answer = httpx.get(f"{url}/opensearch/products", params=search, timeout=30)
+        answers.append((answer.status_code, answer.json().get("totalResults")))
+        if not worker.is_alive():
+            break
+        time.sleep(0.05)
+    worker.join()
+    done = outcome["exec"]
+    assert done.exit_code == 0, done.output.decode()[-2000:]
+    assert b".r2" in done.output
+    assert set(answers) == {(200, body["totalResults"])}, answers
 
 
 def _venv_path() -> str:
