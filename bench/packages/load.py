@@ -2,7 +2,8 @@
 
 Scenes: SYNTHETIC Sentinel-2 L2A reflectance from the sample generator (blue, green, red, NIR),
 upsampled 2x with per-pixel noise so they compress like real data, written as multi-band COGs
-(DEFLATE with predictor, 512-pixel internal tiles, overviews). Two cases, built into one package:
+(DEFLATE with predictor, 512-pixel internal tiles, overviews), once band-interleaved and once
+pixel-interleaved. Two cases for each, all built into one package:
 
 - ``stack``: one tile on four dates; a region of 3/4 of the tile's width, not on block edges;
 - ``mosaic``: four adjacent tiles on one day (2x2); a tile-sized region across all four,
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import secrets
 import subprocess
 from contextlib import contextmanager
@@ -37,9 +39,13 @@ BANDS = ("B02", "B03", "B04", "B08")
 NAMES = ("blue", "green", "red", "nir")
 CRS, WEST, NORTH, PIXEL = "EPSG:32631", 600_000.0, 4_850_000.0, 10.0
 RUNS = 5
+# Band interleaving keeps each band's tiles apart; pixel interleaving (the COG driver's default
+# for several bands) packs all bands in every tile, so a band-by-band reader decompresses each
+# tile once per band.
+LAYOUTS = ("band", "pixel")
 
 SCRIPT = r"""
-import json, statistics, sys, time
+import json, os, statistics, sys, time
 import datacube, numpy as np, rasterio
 from rasterio.windows import from_bounds
 case = json.loads(sys.argv[1])
@@ -48,10 +54,13 @@ res = case["pixel"]
 width, height = round((east - west) / res), round((north - south) / res)
 dc = datacube.Datacube(app="bench")
 
-def with_odc():
+def load(driver=None):
     return dc.load(product=case["product"], measurements=case["bands"], x=(west, east), y=(south, north),
                    crs=case["crs"], output_crs=case["crs"], resolution=(-res, res),
-                   time=tuple(case["time"]), group_by=case["group_by"])
+                   time=tuple(case["time"]), group_by=case["group_by"], driver=driver)
+
+def with_odc():
+    return load()
 
 def with_rasterio():
     # Same region, same grid: each file's window read straight into its part of the output.
@@ -69,15 +78,24 @@ def with_rasterio():
                 src.read(out=out[t, :, row:row + window.height, col:col + window.width], window=window)
     return out
 
-odc, rio = with_odc(), with_rasterio()  # warm: imports, connections, page cache
-odc_array = np.stack([odc[b].values for b in case["bands"]], axis=1)
-equal = odc_array.shape == rio.shape and bool(np.array_equal(odc_array, rio))
-runs = {"odc": [], "rasterio": []}
+def as_array(ds):
+    return np.stack([ds[b].values for b in case["bands"]], axis=1)
+
+rio = with_rasterio()  # warm: imports, connections, page cache
+odc = as_array(with_odc())
+equal = odc.shape == rio.shape and bool(np.array_equal(odc, rio))
+functions = {"odc": with_odc, "rasterio": with_rasterio}
+runs = {name: [] for name in functions}
 for _ in range(case["runs"]):
-    for name, f in (("odc", with_odc), ("rasterio", with_rasterio)):
+    for name, f in functions.items():
         began = time.perf_counter(); f(); runs[name].append(time.perf_counter() - began)
-print(json.dumps({"odc_s": statistics.median(runs["odc"]), "rasterio_s": statistics.median(runs["rasterio"]),
-                  "shape": list(odc_array.shape), "rio_shape": list(rio.shape), "equal": equal}))
+if os.environ.get("BENCH_PROFILE"):
+    import cProfile, pstats
+    profile = cProfile.Profile()
+    profile.runcall(functions[os.environ["BENCH_PROFILE"]])
+    pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(35)
+print(json.dumps({f"{name}_s": statistics.median(times) for name, times in runs.items()}
+                 | {"shape": list(odc.shape), "equal": equal}))
 """
 
 
@@ -99,9 +117,13 @@ def _scenes(tile: int) -> list[np.ndarray]:
     return out
 
 
-def _write_cog(path: Path, array: np.ndarray, west: float, north: float) -> None:
+def _write_cog(path: Path, array: np.ndarray, west: float, north: float, layout: str) -> None:
+    """A tiled GeoTIFF with internal overviews in COG order: the COG driver for pixel
+    interleaving; for band interleaving (which GDAL 3.10's COG driver cannot write) the GTiff
+    driver copying overviews made first, the classic COG recipe."""
     import rasterio
     from affine import Affine
+    from rasterio.enums import Resampling
     from rasterio.io import MemoryFile
     from rasterio.shutil import copy as rio_copy
 
@@ -115,37 +137,29 @@ def _write_cog(path: Path, array: np.ndarray, west: float, north: float) -> None
         "crs": CRS,
         "nodata": 0,
         "transform": Affine(PIXEL, 0, west, 0, -PIXEL, north),
+        "interleave": layout,
     }
+    options = {"compress": "DEFLATE", "predictor": 2}
     with MemoryFile() as mem, mem.open(**profile) as tmp:
         tmp.write(array)
         tmp.update_tags(SYNTHETIC="true")
-        rio_copy(
-            tmp,
-            path,
-            driver="COG",
-            compress="DEFLATE",
-            predictor=2,
-            blocksize=512,
-            overview_resampling="average",
-        )
+        if layout == "pixel":
+            rio_copy(tmp, path, driver="COG", blocksize=512, overview_resampling="average",
+                     **options)  # fmt: skip
+        else:
+            levels = [f for f in (2, 4, 8) if array.shape[2] // f >= 256]
+            tmp.build_overviews(levels, Resampling.average)
+            rio_copy(tmp, path, driver="GTiff", tiled=True, blockxsize=512, blockysize=512,
+                     interleave="band", copy_src_overviews=True, **options)  # fmt: skip
     with rasterio.open(path) as check:
-        if not check.overviews(1) or check.block_shapes[0] != (512, 512):
-            raise RuntimeError(f"{path} is not a tiled COG with overviews")
+        if check.block_shapes[0] != (512, 512) or not (check.overviews(1) or check.width <= 512):
+            raise RuntimeError(f"{path} is not a tiled GeoTIFF with overviews")
+        if check.interleaving.name.lower() != layout:
+            raise RuntimeError(f"{path} is not {layout}-interleaved")
 
 
-def _products(root: Path, base_url: str, tile: int) -> tuple[Record, list[Record]]:
-    collection = Record(
-        identifier="bench-s2-l2a",
-        kind=Kind.COLLECTION,
-        title="bench S2 L2A (SYNTHETIC)",
-        properties={"platform": "Sentinel-2", "productType": "S2MSI2A"},
-        extra={
-            "bands": [
-                {"name": n, "dtype": "uint16", "nodata": 0, "asset": "reflectance", "band": i + 1}
-                for i, n in enumerate(NAMES)
-            ]
-        },
-    )
+def _products(root: Path, base_url: str, tile: int) -> tuple[list[Record], list[Record]]:
+    collections, records = [], []
     arrays = _scenes(tile)
     span = tile * PIXEL
     day = datetime(2023, 6, 1, 10, 30, tzinfo=UTC)
@@ -155,69 +169,77 @@ def _products(root: Path, base_url: str, tile: int) -> tuple[Record, list[Record
         (f"MOSAIC_{i}", mosaic_day, WEST + 2 * span + (i % 2) * span, NORTH - (i // 2) * span)
         for i in range(4)
     ]
-    records = []
-    for (name, when, west, north), array in zip(placed, arrays, strict=True):
-        ident = f"S2A_MSIL2A_{when:%Y%m%dT%H%M%S}_BENCH_{name}"
-        path = root / "s2" / ident / f"{ident}_reflectance.tif"
-        _write_cog(path, array, west, north)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        link = Link(
-            href=f"{base_url}/{path.relative_to(root).as_posix()}",
-            rel="enclosure",
-            type="image/tiff; application=geotiff; profile=cloud-optimized",
-            title="reflectance",
-            length=path.stat().st_size,
-            checksum=f"sha256:{digest}",
-        )
-        records.append(
-            Record(
-                identifier=ident,
-                parent_identifier=collection.identifier,
-                start=when,
-                end=when,
-                properties=dict(collection.properties),
-                links=[link],
+    for layout in LAYOUTS:
+        collection = Record(
+            identifier=f"bench-s2-{layout}",
+            kind=Kind.COLLECTION,
+            title=f"bench S2 L2A, {layout}-interleaved (SYNTHETIC)",
+            properties={"platform": "Sentinel-2", "productType": f"S2MSI2A-{layout}"},
+            extra={
+                "bands": [
+                    {"name": n, "dtype": "uint16", "nodata": 0, "asset": "reflectance",
+                     "band": i + 1}
+                    for i, n in enumerate(NAMES)
+                ]
+            },
+        )  # fmt: skip
+        collections.append(collection)
+        for (name, when, west, north), array in zip(placed, arrays, strict=True):
+            ident = f"S2A_MSIL2A_{when:%Y%m%dT%H%M%S}_BENCH_{layout.upper()}_{name}"
+            path = root / "s2" / ident / f"{ident}_reflectance.tif"
+            _write_cog(path, array, west, north, layout)
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            link = Link(
+                href=f"{base_url}/{path.relative_to(root).as_posix()}",
+                rel="enclosure",
+                type="image/tiff; application=geotiff; profile=cloud-optimized",
+                title="reflectance",
+                length=path.stat().st_size,
+                checksum=f"sha256:{digest}",
             )
-        )
-    return collection, records
+            records.append(
+                Record(
+                    identifier=ident,
+                    parent_identifier=collection.identifier,
+                    start=when,
+                    end=when,
+                    properties=dict(collection.properties),
+                    links=[link],
+                )
+            )
+    return collections, records
 
 
 def _cases(tile: int, mount: str, layout: dict[str, str]) -> list[dict[str, Any]]:
     span = tile * PIXEL
     margin = (tile // 8 + 3) * PIXEL  # off the 512-pixel block grid
-    stack_files = [[f"{mount}/{layout[k]}"] for k in sorted(k for k in layout if "STACK" in k)]
-    mosaic_files = [[f"{mount}/{layout[k]}" for k in sorted(k for k in layout if "MOSAIC" in k)]]
     cx, cy = WEST + 3 * span, NORTH - span  # the mosaic's centre
-    common = {
-        "product": "bench_s2_l2a",
-        "crs": CRS,
-        "pixel": PIXEL,
-        "bands": list(NAMES),
-        "runs": RUNS,
-    }
-    return [
-        common
-        | {
-            "name": "stack",
+    cases = []
+    for interleave in LAYOUTS:
+        mine = sorted(k for k in layout if f"_BENCH_{interleave.upper()}_" in k)
+        common = {
+            "product": f"bench_s2_{interleave}",
+            "crs": CRS,
+            "pixel": PIXEL,
+            "bands": list(NAMES),
+            "runs": RUNS,
+        }
+        cases.append(common | {
+            "name": f"stack, {interleave}-interleaved",
             "group_by": "time",
-            "files": stack_files,
+            "files": [[f"{mount}/{layout[k]}"] for k in mine if "STACK" in k],
             "time": ["2023-05-31", "2023-06-30"],
-            "bounds": [
-                WEST + margin,
-                NORTH - margin - 0.75 * span,
-                WEST + margin + 0.75 * span,
-                NORTH - margin,
-            ],
-        },
-        common
-        | {
-            "name": "mosaic",
+            "bounds": [WEST + margin, NORTH - margin - 0.75 * span,
+                       WEST + margin + 0.75 * span, NORTH - margin],
+        })  # fmt: skip
+        cases.append(common | {
+            "name": f"mosaic, {interleave}-interleaved",
             "group_by": "solar_day",
-            "files": mosaic_files,
+            "files": [[f"{mount}/{layout[k]}" for k in mine if "MOSAIC" in k]],
             "time": ["2023-07-10", "2023-07-12"],
             "bounds": [cx - span / 2, cy - span / 2, cx + span / 2, cy + span / 2],
-        },
-    ]
+        })  # fmt: skip
+    return cases
 
 
 @contextmanager
@@ -233,10 +255,10 @@ def _postgres() -> Any:
 async def run(work: Path, tile: int) -> list[dict[str, Any]]:
     with _postgres() as odc_url:
         async with stack(work / "load", datacube={"db_url": odc_url}) as s:
-            collection, records = await asyncio.to_thread(
+            collections, records = await asyncio.to_thread(
                 _products, s.provider.root, f"{s.provider.url}/open", tile
             )
-            await s.catalogue.upsert([collection], ADMIN)
+            await s.catalogue.upsert(collections, ADMIN)
             await s.catalogue.upsert(records, ADMIN)
             spec = {
                 "name": "bench-load",
@@ -249,7 +271,7 @@ async def run(work: Path, tile: int) -> list[dict[str, Any]]:
             if report.datasets != len(records):
                 raise RuntimeError(f"not every scene was indexed: {report.notes}")
             rows = await s.packages.state.files("bench-load", "1")
-            layout = {r.product.rsplit("_BENCH_", 1)[1]: r.path for r in rows}
+            layout = {r.product: r.path for r in rows}
             index = DatacubeIndex(odc_url)
             password = SecretStr(secrets.token_urlsafe(12))
             await index.ensure_readonly_role("everest_reader", password)
@@ -275,6 +297,8 @@ async def run(work: Path, tile: int) -> list[dict[str, Any]]:
                         f"ODC_DEFAULT_DB_URL={url.get_secret_value()}",
                         "-e",
                         "ODC_DEFAULT_INDEX_DRIVER=postgres",
+                        "-e",
+                        f"BENCH_PROFILE={os.environ.get('BENCH_PROFILE', '')}",
                         image,
                         "python",
                         "-c",
@@ -288,6 +312,8 @@ async def run(work: Path, tile: int) -> list[dict[str, Any]]:
                 if done.returncode != 0:
                     raise RuntimeError(f"{case['name']}: {done.stderr[-3000:]}")
                 figures = json.loads(done.stdout.strip().splitlines()[-1])
+                if os.environ.get("BENCH_PROFILE"):
+                    print(done.stderr[-12000:])
                 results.append(figures | {"name": case["name"], "runs": RUNS})
                 print(f"  {case['name']}: {figures}", flush=True)
             return results
