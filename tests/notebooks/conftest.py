@@ -7,6 +7,8 @@ this world and runs the notebook in the notebook image with the read-only ODC ro
 from __future__ import annotations
 
 import secrets
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,11 +43,8 @@ class Course:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def course(
-    tmp_path_factory: object, odc_db_url: str, notebook_image: BuiltImage
-) -> AsyncIterator[Course]:
-    import tempfile
-
+async def course(odc_db_url: str, notebook_image: BuiltImage) -> AsyncIterator[Course]:
+    # Module scope: tmp_path is per test, so the course's folder is made here and removed after.
     base = Path(tempfile.mkdtemp(prefix="everest-course-"))
     root = base / "provider"
     provider = Provider(root, rate=200 * 1024 * 1024)
@@ -90,6 +89,4 @@ async def course(
         await gateway.close()
         await store.close()
         provider.stop()
-        import shutil
-
         shutil.rmtree(base, ignore_errors=True)
