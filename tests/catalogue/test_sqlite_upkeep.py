@@ -10,7 +10,7 @@ from everest_elearn.catalogue.query import Interval, OneOf, Query
 from everest_elearn.catalogue.registry import PARAMETERS, REGISTRY, Registry
 from everest_elearn.catalogue.service import Catalogue
 from everest_elearn.security.identity import Identity, Role
-from tests.contract.records import collections, everything, ids, products, s2_product
+from tests.contract.records import S2, collections, everything, ids, products, s2_product
 
 AGENT = Identity("agent", frozenset({Role.AGENT}))
 
@@ -92,5 +92,31 @@ async def test_facets_follow_writes(tmp_path: Path) -> None:
             Query(limit=0, filters={"cloudCover": Interval(high=30)}, facets=asked)
         )
         assert narrow.facets["platform"] == {"S2A": 2, "S2B": 1}  # S2_01 lost its cloud cover
+    finally:
+        await store.close()
+
+
+async def test_field_ranges_and_level_counts_follow_writes(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "catalogue.sqlite")
+    await store.open()
+    catalogue = Catalogue(store)
+    try:
+        await catalogue.upsert(everything(), AGENT)
+        cloud = await catalogue.field_summary("cloudCover", AGENT, parent=S2)
+        assert (cloud.minimum, cloud.maximum) == (0.0, 100.0)
+        created = await catalogue.field_summary("creationDate", AGENT, parent=S2)
+        assert (created.minimum, created.maximum) == (
+            "2023-01-02T10:00:00Z",
+            "2023-01-12T10:00:00Z",
+        )
+        absent = await catalogue.field_summary("snowCover", AGENT, parent=S2)
+        assert (absent.minimum, absent.maximum) == (None, None)
+        assert (await catalogue.search(Query(parent=S2, limit=0), AGENT)).total == 11
+        later = s2_product(9).model_copy(update={"identifier": "S2_12"})
+        later.properties["orbitNumber"] = 999
+        await catalogue.upsert([later], AGENT)
+        orbits = await catalogue.field_summary("orbitNumber", AGENT, parent=S2)
+        assert (orbits.minimum, orbits.maximum) == (100, 999)
+        assert (await catalogue.search(Query(parent=S2, limit=0), AGENT)).total == 12
     finally:
         await store.close()

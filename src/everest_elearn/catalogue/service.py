@@ -293,6 +293,11 @@ class Catalogue:
             result = await self.search(replace(base, facets=(field,)), identity)
             return FieldSummary(field, result.facets.get(field, {}))
         # One record each way is all it takes: no total needed (count_limit), the index orders.
+        ranges = getattr(self.store, "field_range", None)
+        if self.store.capabilities.field_ranges and ranges is not None:
+            visible = replace(base, visible_groups=self.visible_groups(identity))
+            minimum, maximum = await ranges(visible, field)
+            return FieldSummary(field, {}, minimum, maximum)
         present = replace(base, filters={field: Interval()}, limit=1, count_limit=1)
         low = await self.search(replace(present, sort=(SortKey(field, True),)), identity)
         high = await self.search(replace(present, sort=(SortKey(field, False),)), identity)

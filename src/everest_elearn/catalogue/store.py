@@ -37,6 +37,9 @@ class Capabilities:
     persistent: bool = True
     # The store has ``bulk()``, an async context manager that speeds up many large upserts.
     bulk_load: bool = False
+    # The store has ``field_range(query, field)``: a field's smallest and largest value over a
+    # query's records without fetching records (description documents' ranges at scale).
+    field_ranges: bool = False
 
 
 @runtime_checkable

@@ -9,18 +9,19 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from everest_elearn.catalogue.backends import sqlite_maintain as maintain
 from everest_elearn.catalogue.backends import sqlite_schema as schema
-from everest_elearn.catalogue.backends.sqlite_facets import FacetCache, facets
+from everest_elearn.catalogue.backends.sqlite_facets import FacetCache, facet_key, facets
 from everest_elearn.catalogue.backends.sqlite_query import Where, base_where, order_by
 from everest_elearn.catalogue.backends.sqlite_spatial import spatial
 from everest_elearn.catalogue.backends.sqlite_write import ColumnPlan, delete_record, write_batch
 from everest_elearn.catalogue.model import Record
 from everest_elearn.catalogue.query import Query
-from everest_elearn.catalogue.registry import REGISTRY, Registry
+from everest_elearn.catalogue.registry import REGISTRY, ParamType, Registry
 from everest_elearn.catalogue.store import Capabilities, SearchResult, UpsertOutcome
 from everest_elearn.errors import BackendUnavailable
 
@@ -37,7 +38,7 @@ class SqliteStore:
     """CatalogueStore on one SQLite file in WAL mode; readers get one connection per thread."""
 
     capabilities = Capabilities(
-        exact_totals=True, scales_out=False, persistent=True, bulk_load=True
+        exact_totals=True, scales_out=False, persistent=True, bulk_load=True, field_ranges=True
     )
 
     def __init__(self, path: Path | str, registry: Registry = REGISTRY) -> None:
@@ -267,9 +268,11 @@ class SqliteStore:
                 # with the R*Tree): page and facets start from them, not from another index.
                 where = Where()
             where.add(clause, *params)
-        total, exact = (
-            (known_total, True) if known_total is not None else self._count(conn, where, query)
-        )
+        generation = int(meta.get("generation", 0))
+        if known_total is not None:
+            total, exact = known_total, True
+        else:
+            total, exact = self._cached_count(conn, where, query, generation)
         records: list[Record] = []
         # A bounded count may stop short of the page: then the page is fetched all the same.
         if query.limit > 0 and (total > query.offset or not exact):
@@ -283,7 +286,7 @@ class SqliteStore:
                 total = max(total, query.offset + len(records))
         found: dict[str, dict[str, int]] = {}
         if query.facets:
-            key = FacetCache.key(query, int(meta.get("generation", 0)))
+            key = FacetCache.key(query, generation)
             cached = self._facets.get(key) if key is not None else None
             if cached is None:
                 cached = facets(
@@ -293,6 +296,77 @@ class SqliteStore:
                     self._facets.put(key, cached)
             found = {name: dict(counts) for name, counts in cached.items()}
         return SearchResult(records=records, total=total, total_exact=exact, facets=found)
+
+    async def field_range(self, query: Query, field: str) -> tuple[Any, Any]:
+        """Smallest and largest value of ``field`` over the query's records (None, None if none).
+
+        One pass computes the range of every numeric and date field of the query's records;
+        a whole level's ranges (the description documents') are cached until the next write.
+        """
+        return await self._run(self._field_range, query, field)
+
+    def _field_range(self, query: Query, field: str) -> tuple[Any, Any]:
+        conn = self._reader()
+        meta = self._meta(conn, query.kind.value)
+        present = set(json.loads(meta.get("present_fields", "[]")))
+        if field not in self._columns or field not in present:
+            return None, None
+        key = FacetCache.key(replace(query, facets=("ranges",)), int(meta.get("generation", 0)))
+        ranges = self._facets.get(key) if key is not None else None
+        if ranges is None:
+            multi = set(json.loads(meta.get("multi_fields", "[]")))
+            ranges = self._ranges(conn, query, present, multi)
+            if key is not None:
+                self._facets.put(key, ranges)
+        low, high = ranges.get(field, {}).get("low"), ranges.get(field, {}).get("high")
+        return low, high
+
+    def _ranges(
+        self, conn: sqlite3.Connection, query: Query, present: set[str], multi: set[str]
+    ) -> dict[str, dict[str, Any]]:
+        kinds = {ParamType.INT, ParamType.FLOAT, ParamType.DATETIME}
+        fields = [
+            f
+            for f in sorted(present)
+            if f in self._columns and (p := self.registry.by_field(f)) and p.type in kinds
+        ]
+        if not fields:
+            return {}
+        where = base_where(query, multi, None, self.registry)
+        cols = [schema.column(f) for f in fields]
+        ends = ", ".join(f"min(r.{c}), max(r.{c})" for c in cols)
+        row = conn.execute(f"SELECT {ends} FROM records r WHERE {where.sql}", where.params)  # noqa: S608
+        values = list(row.fetchone())
+        out: dict[str, dict[str, Any]] = {}
+        for n, field in enumerate(fields):
+            low, high = values[2 * n], values[2 * n + 1]
+            if field in multi:
+                extra = conn.execute(
+                    "SELECT min(m.value), max(m.value) FROM multi m JOIN records r"  # noqa: S608
+                    f" ON r.rid = m.rid WHERE m.field = ? AND {where.sql}",
+                    [field, *where.params],
+                ).fetchone()
+                low, high = _pick(min, low, extra[0]), _pick(max, high, extra[1])
+            param = self.registry.by_field(field)
+            assert param is not None
+            out[field] = {
+                "low": None if low is None else _range_value(param.type, low),
+                "high": None if high is None else _range_value(param.type, high),
+            }
+        return out
+
+    def _cached_count(
+        self, conn: sqlite3.Connection, where: Where, query: Query, generation: int
+    ) -> tuple[int, bool]:
+        """The count, remembered until the next write for a whole level (a collection's size)."""
+        key = FacetCache.key(replace(query, facets=(f"count:{query.count_limit}",)), generation)
+        cached = self._facets.get(key) if key is not None else None
+        if cached is not None:
+            return int(cached["count"]["total"]), bool(cached["count"]["exact"])
+        total, exact = self._count(conn, where, query)
+        if key is not None:
+            self._facets.put(key, {"count": {"total": total, "exact": exact}})
+        return total, exact
 
     def _count(self, conn: sqlite3.Connection, where: Where, query: Query) -> tuple[int, bool]:
         if query.count_limit is None:
@@ -306,3 +380,14 @@ class SqliteStore:
         if counted > query.count_limit:
             return query.count_limit, False
         return counted, True
+
+
+def _pick(choose: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
+    return b if a is None else a if b is None else choose(a, b)
+
+
+def _range_value(kind: ParamType, value: Any) -> Any:
+    """A stored column value as the record carries it (dates back to RFC 3339 text)."""
+    if kind is ParamType.DATETIME and isinstance(value, int):
+        return facet_key(kind, value)
+    return value

@@ -25,7 +25,8 @@ class FacetCache:
     """Facets of whole levels, keyed by the write generation so any write makes them stale."""
 
     def __init__(self, size: int = 64) -> None:
-        self._entries: OrderedDict[tuple[Any, ...], Facets] = OrderedDict()
+        # Facets, or other per-level answers of the same shape (field ranges).
+        self._entries: OrderedDict[tuple[Any, ...], dict[str, dict[str, Any]]] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size
 
@@ -45,14 +46,14 @@ class FacetCache:
         groups = None if query.visible_groups is None else tuple(sorted(query.visible_groups))
         return (generation, query.kind.value, query.parent, groups, tuple(sorted(query.facets)))
 
-    def get(self, key: tuple[Any, ...]) -> Facets | None:
+    def get(self, key: tuple[Any, ...]) -> dict[str, dict[str, Any]] | None:
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
             return found
 
-    def put(self, key: tuple[Any, ...], value: Facets) -> None:
+    def put(self, key: tuple[Any, ...], value: dict[str, dict[str, Any]]) -> None:
         with self._lock:
             self._entries[key] = value
             while len(self._entries) > self._size:
