@@ -77,6 +77,13 @@ def load() -> str:
     return os.getloadavg().__repr__()
 
 
+def keep_log(hub: Hub, name: str) -> None:
+    """The hub's log under bench/out/ (not committed), to read after the run."""
+    out = Path(__file__).resolve().parents[1] / "out" / "hub"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.log").write_text(hub.log_tail_all())
+
+
 def start_stock_hub(image: str, data_dir: Path, tag: str) -> Hub:
     state = data_dir / "hub"
     state.mkdir(parents=True)
@@ -174,6 +181,8 @@ def part_spawn(image: str, rounds: int, work: Path) -> None:
     finally:
         stop_hub(ours)
         stop_hub(stock)
+        keep_log(ours, "spawn-everest")
+        keep_log(stock, "spawn-stock")
 
 
 def part_crowd(image: str, participants: int, work: Path) -> None:
@@ -217,18 +226,22 @@ def part_crowd(image: str, participants: int, work: Path) -> None:
         logged_in = time.perf_counter() - began
         ready: set[str] = set()
         failed: set[str] = set()
+        began_spawning: set[str] = set()
+        names = {u.username for u in users}
         with hub.client() as api:
-            while len(ready) + len(failed) < participants and time.perf_counter() - began < 600:
+            while len(ready | failed) < participants and time.perf_counter() - began < 600:
                 for model in api.get("/users").json():
+                    name = model["name"]
+                    if name not in names:
+                        continue
                     server = (model.get("servers") or {}).get("", {})
+                    if model.get("pending") or server:
+                        began_spawning.add(name)
                     if server.get("ready"):
-                        ready.add(model["name"])
-                    elif (
-                        not server
-                        and not model.get("pending")
-                        and model["name"] in {u.username for u in users}
-                    ):
-                        failed.add(model["name"])
+                        ready.add(name)
+                        failed.discard(name)
+                    elif name in began_spawning and not server and not model.get("pending"):
+                        failed.add(name)  # its spawn ended without a server
                 time.sleep(1)
         total = time.perf_counter() - began
         stop.set()
@@ -246,6 +259,7 @@ def part_crowd(image: str, participants: int, work: Path) -> None:
         stop.set()
         stop_hub(hub)
         stop_process(provider.process)
+        keep_log(hub, "crowd")
 
 
 def main() -> None:
@@ -254,11 +268,13 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=20)
     parser.add_argument("--image", default=None, help="default: the tests' single-user image")
     parser.add_argument("--skip-crowd", action="store_true")
+    parser.add_argument("--skip-spawn", action="store_true")
     args = parser.parse_args()
     image = args.image or build_singleuser_image()
     print(f"image {image}; load {load()}")
     with TemporaryDirectory(prefix="bench-hub-") as tmp:
-        part_spawn(image, args.rounds, Path(tmp))
+        if not args.skip_spawn:
+            part_spawn(image, args.rounds, Path(tmp))
         if not args.skip_crowd:
             part_crowd(image, args.participants, Path(tmp))
 

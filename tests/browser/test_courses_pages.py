@@ -32,6 +32,7 @@ def test_manager_runs_a_course_and_reads_feedback(
     hub: Hub, oidc_provider: OidcProvider, browser_context: BrowserContext, tmp_path: Path
 ) -> None:
     page = open_courses_as(browser_context, hub, oidc_provider, "carol")
+    expect(page.locator("#my-server")).to_have_text("stopped")
     page.get_by_label("course id").fill("rivers")
     page.get_by_label("title").fill("Rivers from space")
     page.get_by_label("modules").fill("intro@main, change@v1")

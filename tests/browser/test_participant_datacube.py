@@ -153,6 +153,6 @@ def test_participant_loads_course_data_in_a_notebook(
 
     # The result survives a restart of the server.
     hub.stop_server("alice")
-    hub.start_server("alice")
+    hub.start_server("alice", timeout=300)
     kept = hub.container("alice").exec_run(["cat", "/home/jovyan/results/loaded.txt"])
     assert kept.exit_code == 0 and b"'time': 2" in kept.output

@@ -129,3 +129,20 @@ def test_manager_starts_and_stops_a_participant_server(hub: Hub, logged_in: dict
         time.sleep(0.5)
     with hub.client() as api:
         assert not api.get("/users/bob").json().get("servers")
+
+
+def test_own_server_dashboard_starts_and_stops_it(hub: Hub, logged_in: dict[str, str]) -> None:
+    with service(hub, logged_in["alice"]) as alice:
+        assert alice.get("/me/server").json() == {"server": "stopped"}
+        assert alice.post("/me/server").status_code == 202
+        for _ in range(240):
+            if alice.get("/me/server").json()["server"] == "running":
+                break
+            time.sleep(0.5)
+        assert alice.get("/me/server").json()["server"] == "running"
+        assert alice.delete("/me/server").status_code == 202
+        for _ in range(120):
+            if alice.get("/me/server").json()["server"] == "stopped":
+                break
+            time.sleep(0.5)
+        assert alice.get("/me/server").json()["server"] == "stopped"

@@ -55,6 +55,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             _secret(settings.security.admin_token), _secret(settings.security.agent_token)
         )
     )
+    if settings.security.hub_api_url:
+        # Tokens the hub issued (users' servers, the courses service) identify users here.
+        from everest_elearn.hub.identity import HubTokenResolver
+
+        app.state.identity_resolver.resolvers.append(
+            HubTokenResolver(settings.security.hub_api_url)
+        )
     api_errors.install(app)
     for module in modules:
         app.include_router(module.router)

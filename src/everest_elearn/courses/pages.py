@@ -26,9 +26,20 @@ def page(title: str, body: str, xsrf: str) -> str:
 
 
 def home(
-    prefix: str, identity: Identity, mine: list[dict[str, Any]], managed: list[Course], xsrf: str
+    prefix: str,
+    identity: Identity,
+    mine: list[dict[str, Any]],
+    managed: list[Course],
+    server: str,
+    xsrf: str,
 ) -> str:
-    parts = [f"<p>Signed in as <b>{escape(identity.subject or '')}</b>.</p><h2>My courses</h2>"]
+    api = f"{escape(prefix)}api/me/server"
+    parts = [
+        f"<p>Signed in as <b>{escape(identity.subject or '')}</b>. My server: "
+        f"<span id='my-server'>{escape(server)}</span> "
+        f"<button onclick=\"send('POST','{api}')\">start</button> "
+        f"<button onclick=\"send('DELETE','{api}')\">stop</button></p><h2>My courses</h2>"
+    ]
     if not mine:
         parts.append("<p>You are not enrolled in any course yet.</p>")
     for course in mine:

@@ -310,6 +310,29 @@ class SyncApi(Base):
         self.write_json(results)
 
 
+async def my_server(hub_api: HubApi, name: str) -> str:
+    model = await hub_api.user(name)
+    server = (model.get("servers") or {}).get("", {})
+    if server.get("ready"):
+        return "running"
+    return str(model.get("pending") or "stopped")
+
+
+class MyServerApi(Base):
+    """The caller's own server (the module developers' dashboard): state, start, stop."""
+
+    async def get(self) -> None:
+        self.write_json({"server": await my_server(self.hub_api, self.identity.subject or "")})
+
+    async def post(self) -> None:
+        await self.hub_api.start(self.identity.subject or "")
+        self.write_json({"server": "starting"}, 202)
+
+    async def delete(self) -> None:
+        await self.hub_api.stop(self.identity.subject or "")
+        self.write_json({"server": "stopping"}, 202)
+
+
 class HomePage(Base):
     async def get(self) -> None:
         mine = await module_status(
@@ -318,9 +341,15 @@ class HomePage(Base):
         managed = []
         if self.identity.roles & {Role.ADMIN, Role.MANAGER}:
             managed = await self.service.all()
+        server = await my_server(self.hub_api, self.identity.subject or "")
         self.finish(
             pages.home(
-                self.settings["prefix"], self.identity, mine, managed, self.xsrf_token.decode()
+                self.settings["prefix"],
+                self.identity,
+                mine,
+                managed,
+                server,
+                self.xsrf_token.decode(),
             )
         )
 
@@ -357,6 +386,7 @@ def make_app(settings: Settings, prefix: str, api_url: str, token: str) -> web.A
         (url_path_join(p, r"courses/([a-z0-9-]+)"), CoursePage),
         (url_path_join(p, "api/me"), MeApi),
         (url_path_join(p, "api/me/sync"), SyncApi),
+        (url_path_join(p, "api/me/server"), MyServerApi),
         (url_path_join(p, "api/courses"), CoursesApi),
         (url_path_join(p, r"api/courses/([a-z0-9-]+)"), CourseApi),
         (url_path_join(p, r"api/courses/([a-z0-9-]+)/enrolments(?:/([^/]+))?"), EnrolmentsApi),

@@ -134,7 +134,7 @@ def configure_auth(c: Any, settings: Settings, paths: dict[str, Path]) -> None:
 def configure_spawner(c: Any, settings: Settings, paths: dict[str, Path]) -> None:
     hub = settings.hub
     c.Spawner.start_timeout = hub.start_timeout
-    c.Spawner.http_timeout = 120
+    c.Spawner.http_timeout = 180
     c.Spawner.default_url = "/lab"
     if hub.spawner == "local":
         from everest_elearn.packages.backends import directory_root

@@ -23,7 +23,7 @@ class HubTokenResolver:
 
     def __init__(self, hub_api_url: str, client: httpx.AsyncClient | None = None) -> None:
         self.url = hub_api_url.rstrip("/") + "/user"
-        self.client = client or httpx.AsyncClient(timeout=10)
+        self._client = client
         self._cache: dict[str, tuple[float, Identity | None]] = {}
 
     async def resolve(self, token: str) -> Identity | None:
@@ -31,8 +31,10 @@ class HubTokenResolver:
         hit = self._cache.get(key)
         if hit and hit[0] > time.monotonic():
             return hit[1]
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=10)  # made on first use: no work at start
         try:
-            response = await self.client.get(self.url, headers={"Authorization": f"token {token}"})
+            response = await self._client.get(self.url, headers={"Authorization": f"token {token}"})
         except httpx.HTTPError:
             raise BackendUnavailable("the hub (identity)") from None
         identity = identity_from_model(response.json()) if response.status_code == 200 else None
@@ -42,7 +44,8 @@ class HubTokenResolver:
         return identity
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
 
 def identity_from_model(model: dict[str, object]) -> Identity | None:

@@ -235,8 +235,31 @@ class EverestSpawner(DockerSpawner):  # type: ignore[misc]
         try:
             await wait_for_http_server(url, timeout=self.http_timeout)
         except TimeoutError:
-            self.log.warning("server of %s not answering yet at %s", self.user.name, url)
+            # Keep the evidence: the container is removed as soon as it stops.
+            tail = await self.docker("logs", self.container_id, tail=40)
+            text = tail.decode("utf-8", "replace") if isinstance(tail, bytes) else str(tail)
+            self.log.warning(
+                "server of %s not answering at %s; its last lines:\n%s", self.user.name, url, text
+            )
+            raise SpawnFailed(
+                "Your server started but JupyterLab did not answer in time. Please try again; "
+                "if it keeps failing, tell the course manager."
+            ) from None
         return ip, port
+
+    async def create_object(self) -> Any:
+        """Create the container; wait while Docker still removes the user's previous one."""
+        for attempt in range(30):
+            try:
+                return await super().create_object()
+            except docker.errors.APIError as error:
+                if error.status_code != 409 or attempt == 29:
+                    raise
+                self.log.info(
+                    "previous container of %s still being removed; waiting", self.user.name
+                )
+                await asyncio.sleep(1)
+        raise AssertionError("unreachable")
 
     async def get_ip_and_port(self) -> tuple[str, int]:
         return "127.0.0.1", int(self.port)
