@@ -141,7 +141,9 @@ class Catalogue:
         """Insert or replace records. Products need a known collection and inherit its access.
 
         With ``partial`` a bad record is reported (``rejected``) and the rest are stored; without,
-        the first bad record raises InvalidInput and nothing is stored.
+        the first bad record raises InvalidInput and nothing is stored. A stored collection whose
+        ``restricted_to`` changes passes the new access on to its stored products (after the
+        collection is written, page by page: a product briefly keeps the old access).
         """
         identity.require_catalogue_writer()
         collections: dict[str, Record | None] = {}
