@@ -142,8 +142,8 @@ class Catalogue:
 
         With ``partial`` a bad record is reported (``rejected``) and the rest are stored; without,
         the first bad record raises InvalidInput and nothing is stored. A stored collection whose
-        ``restricted_to`` changes passes the new access on to its stored products (after the
-        collection is written, page by page: a product briefly keeps the old access).
+        ``restricted_to`` changes passes the new access on to its stored products first (page by
+        page, before the collection itself is written).
         """
         identity.require_catalogue_writer()
         collections: dict[str, Record | None] = {}
@@ -166,10 +166,10 @@ class Catalogue:
                 outcomes[index] = UpsertOutcome(record.identifier, created=False, rejected=str(exc))
                 continue
             accepted.append(checked)
-        changed = await self._access_changes(accepted)
-        stored = iter(await self.store.upsert(accepted) if accepted else [])
-        for collection, groups in changed.items():
+        # Products first: a restriction never leaves them open behind a closed collection.
+        for collection, groups in (await self._access_changes(accepted)).items():
             await self._propagate_access(collection, groups)
+        stored = iter(await self.store.upsert(accepted) if accepted else [])
         return [outcomes[i] if i in outcomes else next(stored) for i in range(len(records))]
 
     async def _access_changes(self, records: list[Record]) -> dict[str, list[str]]:
