@@ -149,6 +149,7 @@ class SqliteStore:
             if self._bulk is not None and not self._bulk:
                 # First batch of a bulk load: its fields' indices are rebuilt once at the end.
                 fields = {f for r in records for f in r.properties if f in self._columns}
+                fields.update(f for f in schema.DERIVED if f in self._columns)
                 self._bulk.extend(maintain.drop_for_bulk(conn, fields))
             conn.execute("BEGIN IMMEDIATE")
             try:
