@@ -218,26 +218,29 @@ class Runtime:
     cell_timeout: int = 600
 
 
-def run_notebook(module: Module, volume: str, runtime: Runtime, out_dir: Path) -> Path:
-    """Execute the module's notebook in the image (blocking); returns the executed notebook."""
+def run_notebook(module: Module, source: str, runtime: Runtime, out_dir: Path) -> Path:
+    """Execute the module's notebook in the image (blocking); returns the executed notebook.
+
+    ``source``: what holds the package, a Docker volume's name or a host folder (directory backend).
+    """
     nbformat = _nbformat()
 
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="everest-module-") as tmp:
         work = Path(tmp)
         work.chmod(0o777)  # the container's user (jovyan, uid 1000) writes here
-        source = work / module.meta.notebook
+        parametrised = work / module.meta.notebook
         data_root = runtime.mount_root
         nbformat.write(
             with_parameters(module.notebook, {"PACKAGE": module.spec.name, "DATA_ROOT": data_root}),
-            source,
+            parametrised,
         )
-        source.chmod(0o666)
+        parametrised.chmod(0o666)
         inside = f"{CONTAINER_HOME}/work/{module.meta.id}"
         executed = f"{inside}/executed-{module.meta.notebook}"
         command = [
             "docker", "run", "--rm", "--network", "host",
-            "-v", f"{volume}:{data_root}/{module.spec.name}:ro",
+            "-v", f"{source}:{data_root}/{module.spec.name}:ro",
             "-v", f"{work}:{inside}",
             "-e", f"ODC_DEFAULT_DB_URL={runtime.odc_url}", "-e", "ODC_DEFAULT_INDEX_DRIVER=postgres",
             "-e", f"EVEREST_DATA_ROOT={data_root}",
@@ -276,7 +279,22 @@ async def validate(
                 f"package {spec.name} {spec.version} is {report.state}: {report.notes}"
             )
         state = "built"
-    executed = await asyncio.to_thread(run_notebook, module, spec.volume_name, runtime, out_dir)
+    source = await _mount_source(packages, spec)
+    executed = await asyncio.to_thread(run_notebook, module, source, runtime, out_dir)
     notebook = nbformat.read(executed, as_version=4)
     return Validation(module.meta.id, f"{spec.name} {spec.version}", state,
                       failures_of(notebook), results_of(notebook), executed)  # fmt: skip
+
+
+async def _mount_source(packages: Any, spec: PackageSpec) -> str:
+    # Docker volumes mount by name; the directory backend's volumes are host folders.
+    from everest_elearn.packages.backends.directory import DirectoryVolumes
+
+    state = await packages.state.get(spec.name, spec.version)
+    volume = state.volume if state is not None else spec.volume_name
+    if isinstance(packages.volumes, DirectoryVolumes):
+        local = await packages.volumes.local_path(volume)
+        if local is None:
+            raise NotFound("package folder", volume)
+        return str(local)
+    return str(volume)
