@@ -8,13 +8,14 @@ import contextlib
 import hashlib
 import logging
 import os
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
 from everest_elearn.errors import EverestError, UpstreamError
 from everest_elearn.gateway.delivery import FileSpan
-from everest_elearn.gateway.follow import RemoteFlight
+from everest_elearn.gateway.follow import RemoteFlight, close_quietly
 from everest_elearn.gateway.lease import Lease, Leases
 from everest_elearn.gateway.objectstore import CHUNK
 from everest_elearn.gateway.upstream import UpstreamFile
@@ -55,7 +56,10 @@ class Flight:
         # share these objects instead of each reading the spool (bounded: RECENT chunks).
         self._recent: collections.OrderedDict[int, bytes] = collections.OrderedDict()
         self._wfd = os.open(spool, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        self._rfd: int | None = os.open(spool, os.O_RDONLY)
+        self._rfd = os.open(spool, os.O_RDONLY)
+        # Closed when the last holder lets go of this flight: a request that joined it may
+        # start reading only after the download ended (and the file moved into the store).
+        weakref.finalize(self, close_quietly, self._rfd)
 
     def _notify(self) -> None:
         self._progress.set()
@@ -187,8 +191,6 @@ class Flight:
             pos += count
 
     def _fd(self) -> int:
-        if self._rfd is None:
-            raise UpstreamError("the transfer is no longer readable")
         return self._rfd
 
     async def read(self, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
@@ -215,7 +217,6 @@ class Flight:
                     yield rest
         finally:
             self.readers -= 1
-            self._release()
 
     async def spans(self, start: int = 0, end: int | None = None) -> AsyncIterator[FileSpan]:
         """The same bytes as ``read``, as spans of the spool file (sent without copies)."""
@@ -225,17 +226,10 @@ class Flight:
                 yield FileSpan(self._fd(), pos, count)
         finally:
             self.readers -= 1
-            self._release()
 
     def retire(self) -> None:
-        """No new readers will attach; close the spool when the last reader leaves."""
+        """No new readers will attach (the spool descriptor closes with the last holder)."""
         self.retired = True
-        self._release()
-
-    def _release(self) -> None:
-        if self.retired and self.readers == 0 and self._rfd is not None:
-            os.close(self._rfd)
-            self._rfd = None
 
 
 class Fetcher:

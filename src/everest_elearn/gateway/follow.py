@@ -56,7 +56,7 @@ class RemoteFlight:
         self._moved = time.monotonic()
         self._tick: asyncio.Future[None] | None = None
         # Closed when the last reader lets go of this object (readers hold it while iterating).
-        weakref.finalize(self, _close_quietly, fd)
+        weakref.finalize(self, close_quietly, fd)
         self._apply(state)
 
     @classmethod
@@ -176,6 +176,6 @@ class RemoteFlight:
             self.readers -= 1
 
 
-def _close_quietly(fd: int) -> None:
+def close_quietly(fd: int) -> None:
     with contextlib.suppress(OSError):
         os.close(fd)
