@@ -87,12 +87,10 @@ class FileStreamResponse(Response):
                 break
             await asyncio.sleep(0.001)
         out = os.dup(transport.get_extra_info("socket").fileno())
-        with (
-            contextlib.suppress(OSError),
-            socket.fromfd(out, socket.AF_INET, socket.SOCK_STREAM) as s,
-        ):
-            # A larger send buffer: fewer wake-ups per file (the kernel caps it at wmem_max).
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        # A larger send buffer: fewer wake-ups per file (the kernel caps it at wmem_max); corked,
+        # so only full segments go out, as nginx's tcp_nopush does (the tail at the end).
+        _option(out, socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        _option(out, socket.IPPROTO_TCP, socket.TCP_CORK, 1)
         try:
             async for span in self.stream.spans:
                 await _send_span(out, span, cycle)
@@ -105,8 +103,15 @@ class FileStreamResponse(Response):
             transport.abort()
             return
         finally:
+            _option(out, socket.IPPROTO_TCP, socket.TCP_CORK, 0)
             os.close(out)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _option(fd: int, level: int, name: int, value: int) -> None:
+    """Set a socket option on the connection (options belong to the socket, not the fd)."""
+    with contextlib.suppress(OSError), socket.fromfd(fd, socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(level, name, value)
 
 
 async def _send_span(out: int, span: FileSpan, cycle: Any) -> None:
