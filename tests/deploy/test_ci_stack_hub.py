@@ -1,0 +1,187 @@
+"""The CI variant of the stack, hub side: the hub image (built by ``everest-elearn images build
+hub``), run as compose runs it (host network, the Docker socket and hub_config mounted, settings
+from the environment) against stand-ins that run here: the ``oidc-provider`` OpenID provider for
+Keycloak, PostgreSQL for the ODC index. It passes the hub issue's end-to-end scenario, lean: one
+participant signs in with Chromium, the containerised hub spawns their notebook container through
+the socket, the course package is there read-only and a notebook cell ``dc.load``s it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import httpx
+import pytest
+from playwright.sync_api import BrowserContext, expect
+
+from everest_elearn.courses.backends.sqlite import SqliteCourseStore
+from everest_elearn.courses.model import Course, PackageRef
+from everest_elearn.courses.service import CourseService
+from everest_elearn.images import BuiltImage, ImageBuilder
+from tests.browser.test_login import sign_in
+from tests.browser.test_participant_datacube import (
+    PACKAGE,
+    index_package,
+    notebook_json,
+    run_notebook,
+)
+from tests.fixtures.hub import ROOT, Hub, hub_env, stop_hub
+from tests.fixtures.images import images_settings
+from tests.fixtures.oidc import OidcProvider
+
+pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.services]
+SOCKET = "/var/run/docker.sock"
+
+
+@dataclass
+class ContainerHub(Hub):
+    """A hub running in its container; its log is the container's."""
+
+    container_name: str = ""
+
+    def log_tail(self) -> str:
+        return self.log_tail_all()[-4000:]
+
+    def log_tail_all(self) -> str:
+        try:
+            logs: bytes = docker.from_env().containers.get(self.container_name).logs()
+        except docker.errors.NotFound:
+            return "(hub container gone)"
+        return logs.decode(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def hub_image() -> str:
+    """Built once per hash of its inputs, like the agency's and the notebook's."""
+    return ImageBuilder(images_settings()).build_sync("hub").tag
+
+
+def start_hub_container(image: str, env: dict[str, str], data_dir: Path, tag: str) -> ContainerHub:
+    """The hub container as compose's ``hub`` service; returns once ``/hub/api/`` answers."""
+    settings = {k: v for k, v in env.items() if k.startswith("EVEREST_")}
+    # Compose mounts a named volume at the data dir; the same path here lets the test seed it.
+    name = f"everest-ci-hub-{tag}"
+    client = docker.from_env()
+    container = client.containers.run(
+        image,
+        detach=True,
+        name=name,
+        network_mode="host",
+        environment=settings,
+        labels={"everest.ci-stack": tag},
+        volumes={
+            SOCKET: {"bind": SOCKET, "mode": "rw"},
+            str(ROOT / "hub_config"): {"bind": "/srv/jupyterhub", "mode": "ro"},
+            str(data_dir): {"bind": str(data_dir), "mode": "rw"},
+        },
+    )
+    url = f"http://127.0.0.1:{env['EVEREST_HUB__PORT']}"
+    hub = ContainerHub(url, f"{url}/hub/api", env["EVEREST_HUB__ADMIN_API_TOKEN"], data_dir,
+                       env, tag, container_name=name)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while True:
+        container.reload()
+        assert container.status in ("created", "running"), hub.log_tail()
+        try:
+            if httpx.get(f"{hub.api}/", timeout=2).status_code == 200:
+                return hub
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, f"the hub container did not answer: {hub.log_tail()}"
+        time.sleep(0.5)
+
+
+def stop_hub_container(hub: ContainerHub) -> None:
+    client = docker.from_env()
+    print(f"--- hub container log (tail)\n{hub.log_tail()}")  # shown when a test failed
+    try:
+        container = client.containers.get(hub.container_name)
+        container.stop(timeout=30)  # SIGTERM: the hub stops its servers and its proxy
+        container.remove(force=True)
+    except docker.errors.NotFound:
+        pass
+    # The proxy's pid file holds a pid of the container's namespace: never signal it here.
+    (hub.data_dir / "hub" / "proxy.pid").unlink(missing_ok=True)
+    stop_hub(hub)  # removes the notebook containers and volumes the test made
+
+
+@pytest.fixture(scope="module")
+def container_hub(
+    hub_image: str,
+    oidc_provider: OidcProvider,
+    hub_ports: dict[str, int],
+    notebook_image: BuiltImage,
+    odc_db_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ContainerHub]:
+    data_dir = tmp_path_factory.mktemp("cihub")
+    tag = "t" + secrets.token_hex(4)
+    package_dir = tmp_path_factory.mktemp("cipackage") / PACKAGE
+    password = asyncio.run(index_package(odc_db_url, package_dir))
+    client = docker.from_env()
+    volume = f"everest-pkg-{PACKAGE}-{tag}"
+    client.volumes.create(volume, labels={"everest.kind": "package"})
+    client.containers.run(
+        notebook_image.tag, ["cp", "-a", "/src/.", "/dst/"], user="0", network_mode="none",
+        remove=True,
+        volumes={str(package_dir): {"bind": "/src", "mode": "ro"}, volume: {"bind": "/dst", "mode": "rw"}},
+    )  # fmt: skip
+    service = CourseService(SqliteCourseStore(data_dir / "courses.sqlite"))
+    asyncio.run(
+        service.create(
+            Course("forest", "Forests", packages=(PackageRef(PACKAGE, tag),),
+                   idp_groups=("cohort-ocean-2025",))
+        )
+    )  # fmt: skip
+    token = secrets.token_hex(24)
+    env = hub_env(data_dir, hub_ports, notebook_image.tag, oidc_provider, tag, token)
+    env["EVEREST_HUB__CONTAINER_LABELS"] = json.dumps({"everest.test-hub": tag})
+    env["EVEREST_HUB__MEM_LIMIT"] = "3G"
+    env["EVEREST_DATACUBE__DB_URL"] = odc_db_url
+    env["EVEREST_DATACUBE__READONLY_PASSWORD"] = password.get_secret_value()
+    running = start_hub_container(hub_image, env, data_dir, tag)
+    try:
+        yield running
+    finally:
+        stop_hub_container(running)
+
+
+def test_containerised_hub_runs_the_participant_scenario(
+    container_hub: ContainerHub, oidc_provider: OidcProvider, browser_context: BrowserContext
+) -> None:
+    hub = container_hub
+    hub_container = docker.from_env().containers.get(hub.container_name)
+    assert hub_container.attrs["HostConfig"]["NetworkMode"] == "host"
+
+    # bob: container names are per user on the engine, and the host-hub tests spawn alice's.
+    bob = oidc_provider.users["bob"]
+    sign_in(browser_context, hub, bob.username, bob.password)
+    page = browser_context.pages[-1]
+    page.locator(".jp-DirListing-item", has_text="data").first.dblclick()
+    expect(page.locator(".jp-DirListing-item", has_text=PACKAGE)).to_be_visible()
+
+    # Spawned by the hub in its container, through the mounted socket, beside it on the host.
+    notebook = hub.container("bob")
+    assert notebook.attrs["HostConfig"]["NetworkMode"] == "host"
+    denied = notebook.exec_run(["touch", f"/home/jovyan/data/{PACKAGE}/x"])
+    assert denied.exit_code != 0 and b"Read-only file system" in denied.output
+
+    notebook.exec_run(
+        ["python3", "-c",
+         f"open('/home/jovyan/results/check.ipynb','w').write({notebook_json()!r})"]
+    )  # fmt: skip
+    text = run_notebook(browser_context, hub, "bob")
+    assert re.search(r"LOADED \{.*'time': 2", text), text
+    kept = notebook.exec_run(["cat", "/home/jovyan/results/loaded.txt"])
+    assert kept.exit_code == 0 and b"'time': 2" in kept.output
+    # The hub's settings (a client secret, the crypt key) never reach its log.
+    log = hub.log_tail_all()
+    assert oidc_provider.client_secret not in log
+    assert hub.env["EVEREST_HUB__CRYPT_KEY"] not in log
