@@ -59,6 +59,9 @@ c.DockerSpawner.remove = True
 c.DockerSpawner.pull_policy = "never"
 c.DockerSpawner.cmd = ["jupyterhub-singleuser"]
 c.DockerSpawner.extra_create_kwargs = {{"labels": {{"everest.test-hub": {tag!r}}}}}
+# The same patience as the everest hub's configuration, so only the spawners differ.
+c.Spawner.http_timeout = 180
+c.Spawner.start_timeout = 300
 c.JupyterHub.authenticator_class = "dummy"
 c.Authenticator.allow_all = True
 c.JupyterHub.bind_url = "http://127.0.0.1:{port}"
