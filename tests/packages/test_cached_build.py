@@ -22,8 +22,9 @@ from everest_elearn.catalogue.service import Catalogue
 from everest_elearn.errors import UpstreamError
 from everest_elearn.gateway.factory import build_gateway
 from everest_elearn.gateway.service import Gateway
-from everest_elearn.packages.backends.directory import COPY_STEP, DirectoryVolumes
+from everest_elearn.packages.backends.directory import DirectoryVolumes
 from everest_elearn.packages.backends.docker_ import DockerVolumes
+from everest_elearn.packages.backends.hostfiles import COPY_STEP
 from everest_elearn.packages.manifest import MANIFEST_PATH
 from everest_elearn.packages.service import PackageService
 from everest_elearn.packages.volumes import Volumes
