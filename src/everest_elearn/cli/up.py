@@ -92,6 +92,11 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def up() -> None:
         """Start the Data Agency and the hub with a demo course; Ctrl-C stops both."""
+
+        def stop(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt  # SIGTERM too stops both children, not only this process
+
+        signal.signal(signal.SIGTERM, stop)
         settings = load_settings()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
