@@ -21,7 +21,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from everest_elearn.errors import EverestError, UpstreamError
-from everest_elearn.gateway.delivery import FileSpan, FileStream
+from everest_elearn.gateway.delivery import FileSpan, FileStream, Origin
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +87,14 @@ class FileStreamResponse(Response):
                 break
             await asyncio.sleep(0.001)
         out = os.dup(transport.get_extra_info("socket").fileno())
-        # A larger send buffer: fewer wake-ups per file (the kernel caps it at wmem_max); corked,
-        # so only full segments go out, as nginx's tcp_nopush does (the tail at the end).
+        # A larger send buffer: fewer wake-ups per file (the kernel caps it at wmem_max). A
+        # stored file goes out corked, so only full segments leave, as nginx's tcp_nopush does
+        # (the tail at the end); a download being followed is not corked, so its bytes leave as
+        # they arrive.
         _option(out, socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
-        _option(out, socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        corked = self.stream.origin is Origin.HIT
+        if corked:
+            _option(out, socket.IPPROTO_TCP, socket.TCP_CORK, 1)
         try:
             async for span in self.stream.spans:
                 await _send_span(out, span, cycle)
@@ -103,7 +107,8 @@ class FileStreamResponse(Response):
             transport.abort()
             return
         finally:
-            _option(out, socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+            if corked:
+                _option(out, socket.IPPROTO_TCP, socket.TCP_CORK, 0)
             os.close(out)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
