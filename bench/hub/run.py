@@ -133,6 +133,13 @@ def spawn_seconds(hub: Hub, name: str) -> float:
     return took
 
 
+def step_timings(hub: Hub, name: str) -> str:
+    """The spawner's own per-step timings for this user's last spawn, from the hub's log."""
+    marker = f"spawn timings of {name} ("
+    lines = [line for line in hub.log_tail_all().splitlines() if marker in line]
+    return lines[-1].split(marker, 1)[1] if lines else "(no timings logged)"
+
+
 def make_package(image: str, volume: str) -> None:
     client = docker.from_env()
     client.volumes.create(volume, labels={"everest.kind": "package"})
@@ -177,6 +184,7 @@ def part_spawn(image: str, rounds: int, work: Path) -> None:
             print(
                 f"  round {user}: everest {everest[-1]:.2f} s, stock {plain[-1]:.2f} s  load {load()}"
             )
+            print(f"    everest steps: {step_timings(ours, user)}")
         ratio = statistics.median(everest) / statistics.median(plain)
         print(f"spawn-to-ready median: everest {statistics.median(everest):.2f} s "
               f"(2 packages + module sync), stock {statistics.median(plain):.2f} s")  # fmt: skip
