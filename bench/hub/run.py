@@ -238,6 +238,9 @@ def part_crowd(image: str, participants: int, work: Path) -> None:
         ready: set[str] = set()
         failed: set[str] = set()
         began_spawning: set[str] = set()
+        # Between the spawner's start returning and the hub's wait for the server, a user can
+        # briefly show neither a pending spawn nor a server: only a state that lasts is a failure.
+        gone: dict[str, int] = {}
         names = {u.username for u in users}
         with hub.client() as api:
             while len(ready | failed) < participants and time.perf_counter() - began < 600:
@@ -252,7 +255,11 @@ def part_crowd(image: str, participants: int, work: Path) -> None:
                         ready.add(name)
                         failed.discard(name)
                     elif name in began_spawning and not server and not model.get("pending"):
-                        failed.add(name)  # its spawn ended without a server
+                        gone[name] = gone.get(name, 0) + 1
+                        if gone[name] >= 5:
+                            failed.add(name)  # its spawn ended without a server
+                    else:
+                        gone.pop(name, None)
                 time.sleep(1)
         total = time.perf_counter() - began
         stop.set()
