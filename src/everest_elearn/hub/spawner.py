@@ -217,6 +217,7 @@ class EverestSpawner(DockerSpawner):  # type: ignore[misc]
     async def start(self) -> tuple[str, int]:
         self._events = []
         self._timings = {}
+        self._fresh_volumes = set()
         queue = self._queues.setdefault(self.spawn_slots, SpawnQueue(self.spawn_slots))
         outcome = "failed"
         began = time.perf_counter()
@@ -342,6 +343,7 @@ class EverestSpawner(DockerSpawner):  # type: ignore[misc]
 
     async def check_volumes(self, plan: SpawnPlan) -> None:
         """Every package volume must exist; a missing one is named in words a participant understands."""
+        self._fresh_volumes = set()
         self._emit(20, f"Mounting {len(plan.packages)} data package(s) read-only")
         for mount in plan.mounts:
             try:
@@ -353,18 +355,71 @@ class EverestSpawner(DockerSpawner):  # type: ignore[misc]
                         "Please tell the course manager."
                     ) from None
                 await self.docker("create_volume", name=mount.source, labels=mount.labels)
+                # A new volume is root-owned (or has the image's owner): it needs its chown.
+                self.prepared_volumes.discard(mount.source)
+                self._fresh_volumes.add(mount.source)
+
+    # What earlier servers already did to the user's volumes, kept in the hub's database
+    # (get_state) so that a returning user's spawn needs no exec at all for ownership.
+    prepared_volumes: set[str]
+    mounted_before: list[str] | None = None
+    _fresh_volumes: set[str]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prepared_volumes = set()
+        self._fresh_volumes = set()
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)
+        self.prepared_volumes = set(state.get("everest_owned_volumes", []))
+        self.mounted_before = state.get("everest_mounted")
+
+    def get_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().get_state()
+        # Kept across stops on purpose (clear_state leaves them): they describe the volumes.
+        state["everest_owned_volumes"] = sorted(self.prepared_volumes)
+        if self.mounted_before is not None:
+            state["everest_mounted"] = self.mounted_before
+        return state
+
+    def ownership_work(self, plan: SpawnPlan) -> tuple[list[Mount], bool]:
+        """Writable mounts still to hand to the user, and whether stale mount points may exist."""
+        chown = [m for m in plan.mounts if m.mode == "rw" and m.source not in self.prepared_volumes]
+        home = [m for m in plan.mounts if m.target == "/home/jovyan"]
+        home_fresh = not home or home[0].source in self._fresh_volumes
+        now = {m.target for m in plan.mounts if m.mode == "ro"}
+        before = self.mounted_before
+        stale = not home_fresh and (before is None or not set(before) <= now)
+        return chown, stale
 
     async def fix_ownership(self, plan: SpawnPlan) -> None:
-        """Writable volumes start root-owned; hand their top folder to the notebook user."""
-        targets = " ".join(shlex.quote(m.target) for m in plan.mounts if m.mode == "rw")
+        """Hand new writable volumes' top folder to the notebook user; clear stale mount points.
+
+        Never recursive, and no exec at all when earlier servers already did it: a returning
+        user's volumes keep their owner, and mount points only go stale when mounts go away.
+        """
+        chown, stale = self.ownership_work(plan)
         owner = f"{self.user_uid}:{self.user_gid}"
-        # Docker leaves the mount points of earlier servers in the home volume: empty folders of
-        # packages or shares no longer granted would look like data that vanished. Remove them
-        # (rmdir refuses anything not empty, and current mounts are busy). One exec: spawn time.
-        roots = " ".join(shlex.quote(p) for p in (self.packages_path, self.shared_path))
-        tidy = f'for d in {roots}; do [ -d "$d" ] && find "$d" -mindepth 1 -maxdepth 1 -type d -empty -exec rmdir {{}} + ; done 2>/dev/null; true'
-        script = f"chown {owner} {targets} && {{ {tidy}; }}" if targets else tidy
-        await self.exec(["sh", "-c", script], user="0")
+        parts = []
+        if chown:
+            targets = " ".join(shlex.quote(m.target) for m in chown)
+            # Look before changing: a volume someone else already handed over stays untouched.
+            parts.append(
+                f'for t in {targets}; do [ "$(stat -c %u:%g "$t")" = {owner} ] || chown {owner} "$t" || exit 1; done'
+            )
+        if stale:
+            # Docker leaves the mount points of earlier servers in the home volume: empty folders
+            # of packages or shares no longer granted would look like data that vanished. Remove
+            # them (rmdir refuses anything not empty, and current mounts are busy).
+            roots = " ".join(shlex.quote(p) for p in (self.packages_path, self.shared_path))
+            parts.append(
+                f'for d in {roots}; do [ -d "$d" ] && find "$d" -mindepth 1 -maxdepth 1 -type d -empty -exec rmdir {{}} + ; done 2>/dev/null; true'
+            )
+        if parts:
+            await self.exec(["sh", "-c", " && ".join(f"{{ {p}; }}" for p in parts)], user="0")
+        self.prepared_volumes |= {m.source for m in chown}
+        self.mounted_before = sorted(m.target for m in plan.mounts if m.mode == "ro")
 
     async def exec(self, cmd: list[str], user: str | None = None) -> str:
         """Run a command in the user's container; raises with its output when it fails."""
