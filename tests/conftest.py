@@ -15,4 +15,13 @@ def settings(tmp_path: Path) -> Settings:
 
 
 # Fixture plugins that start real services (one module each, owned by the feature that needs it).
-pytest_plugins: list[str] = ["tests.fixtures.osmem", "tests.fixtures.moto", "tests.fixtures.provider", "tests.fixtures.postgres", "tests.fixtures.images", "tests.fixtures.oidc", "tests.fixtures.hub", "tests.fixtures.browser"]
+pytest_plugins: list[str] = [
+    "tests.fixtures.osmem",
+    "tests.fixtures.moto",
+    "tests.fixtures.provider",
+    "tests.fixtures.postgres",
+    "tests.fixtures.images",
+    "tests.fixtures.oidc",
+    "tests.fixtures.hub",
+    "tests.fixtures.browser",
+]

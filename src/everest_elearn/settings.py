@@ -68,7 +68,9 @@ class CatalogueSettings(BaseModel):
     max_count: int = 500
     # Contact and attribution written in the OpenSearch description documents.
     opensearch_contact: str = "catalogue@everest-elearn.invalid"
-    opensearch_attribution: str = "Metadata: the data providers; service: the everest-elearn project"
+    opensearch_attribution: str = (
+        "Metadata: the data providers; service: the everest-elearn project"
+    )
     # Load the bundled sample catalogue into an empty embedded catalogue at start.
     load_samples: bool = True
     # Data host of the samples' generated products (placeholder ``.invalid`` host when None).
