@@ -44,7 +44,20 @@ from jupyterhub.utils import random_port
 class StockHostSpawner(DockerSpawner):
     async def start(self):
         self.port = random_port()
-        return await super().start()
+        started = await super().start()
+        if {steady_wait!r}:
+            # --stock-steady-wait: the stock hub also checks every 0.2 s instead of JupyterHub's
+            # backoff, so the ratio shows what the everest spawner's own steps cost.
+            import asyncio, httpx
+            async with httpx.AsyncClient(timeout=5.0) as client:
+                for _ in range(900):
+                    try:
+                        if (await client.get(f"http://127.0.0.1:{{self.port}}{{self.server.base_url}}")).status_code < 500:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    await asyncio.sleep(0.2)
+        return started
 
     async def get_ip_and_port(self):
         return "127.0.0.1", self.port
@@ -87,14 +100,16 @@ def keep_log(hub: Hub, name: str) -> None:
     (out / f"{name}.log").write_text(hub.log_tail_all())
 
 
-def start_stock_hub(image: str, data_dir: Path, tag: str) -> Hub:
+def start_stock_hub(image: str, data_dir: Path, tag: str, steady_wait: bool = False) -> Hub:
     state = data_dir / "hub"
     state.mkdir(parents=True)
     token = secrets.token_hex(24)
     ports = {"port": free_port(), "hub_port": free_port(), "proxy_port": free_port()}
     config = data_dir / "stock_config.py"
     config.write_text(
-        STOCK_CONFIG.format(image=image, tag=tag, state=str(state), token=token, **ports)
+        STOCK_CONFIG.format(
+            image=image, tag=tag, state=str(state), token=token, steady_wait=steady_wait, **ports
+        )
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EVEREST_", "JUPYTERHUB_"))}
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '/usr/bin:/bin')}"
@@ -149,7 +164,7 @@ def make_package(image: str, volume: str) -> None:
     )  # fmt: skip
 
 
-def part_spawn(image: str, rounds: int, work: Path) -> None:
+def part_spawn(image: str, rounds: int, work: Path, steady_wait: bool = False) -> None:
     tag = "b" + secrets.token_hex(4)
     data_dir = work / "everest"
     token = secrets.token_hex(24)
@@ -173,7 +188,7 @@ def part_spawn(image: str, rounds: int, work: Path) -> None:
 
     asyncio.run(setup())
     ours = start_hub(env, data_dir, tag, token)
-    stock = start_stock_hub(image, work / "stock", tag)
+    stock = start_stock_hub(image, work / "stock", tag, steady_wait)
     try:
         spawn_seconds(ours, "warmup")
         spawn_seconds(stock, "warmup")
@@ -287,12 +302,17 @@ def main() -> None:
     parser.add_argument("--image", default=None, help="default: the tests' single-user image")
     parser.add_argument("--skip-crowd", action="store_true")
     parser.add_argument("--skip-spawn", action="store_true")
+    parser.add_argument(
+        "--stock-steady-wait",
+        action="store_true",
+        help="the stock hub polls its server every 0.2 s like the everest spawner (a stricter baseline)",
+    )
     args = parser.parse_args()
     image = args.image or build_singleuser_image()
     print(f"image {image}; load {load()}")
     with TemporaryDirectory(prefix="bench-hub-") as tmp:
         if not args.skip_spawn:
-            part_spawn(image, args.rounds, Path(tmp))
+            part_spawn(image, args.rounds, Path(tmp), args.stock_steady_wait)
         if not args.skip_crowd:
             part_crowd(image, args.participants, Path(tmp))
 
