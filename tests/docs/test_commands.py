@@ -2,8 +2,8 @@
 
 Blocks are fenced as ```` ```sh runnable ````; each page's blocks share one temporary folder (the
 current directory, holding links to the checkout's deployment files) and data folder. Blocks
-marked ``stack`` need the whole compose stack: tests/deploy/test_ci_stack.py covers what of them
-runs here. Plain ```` ```sh ```` blocks are not allowed: every command shown is marked.
+marked ``stack`` need a deployment (tests/deploy/test_ci_stack.py covers what of them runs here);
+blocks marked ``compose`` are compose commands, checked by tests/docs/test_compose_blocks.py. Plain ```` ```sh ```` blocks are not allowed: every command shown is marked.
 """
 
 from __future__ import annotations
@@ -17,7 +17,15 @@ import pytest
 
 from tests.docs.blocks import ROOT, doc_files, shell_blocks
 
-LINKED = [".env.example", "docker-compose.yml", "deploy", "hub_config", "docker", "docs"]
+LINKED = [
+    ".env.example",
+    "docker-compose.yml",
+    "deploy",
+    "hub_config",
+    "docker",
+    "docs",
+    "notebooks",
+]
 PAGES = sorted({b.path for b in shell_blocks("runnable")})
 # Pages other features own: their runnable blocks run here too, unmarked ones are their call.
 OTHERS = {"gateway.md", "opensearch.md", "modules.md"}
@@ -31,9 +39,10 @@ def test_every_shell_block_is_marked() -> None:
         for p in doc_files()
         if p.name not in OTHERS or p.parent.name != "docs"
         for b in blocks(p)
-        if b.lang in ("sh", "bash", "shell", "console") and not b.marks & {"runnable", "stack"}
+        if b.lang in ("sh", "bash", "shell", "console")
+        and not b.marks & {"runnable", "stack", "compose"}
     ]
-    assert unmarked == [], f"mark these blocks runnable or stack: {unmarked}"
+    assert unmarked == [], f"mark these blocks runnable, stack or compose: {unmarked}"
 
 
 def workspace(tmp: Path) -> dict[str, str]:
