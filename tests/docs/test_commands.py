@@ -3,7 +3,8 @@
 Blocks are fenced as ```` ```sh runnable ````; each page's blocks share one temporary folder (the
 current directory, holding links to the checkout's deployment files) and data folder. Blocks
 marked ``stack`` need a deployment (tests/deploy/test_ci_stack.py covers what of them runs here);
-blocks marked ``compose`` are compose commands, checked by tests/docs/test_compose_blocks.py. Plain ```` ```sh ```` blocks are not allowed: every command shown is marked.
+blocks marked ``compose`` are compose commands, checked by tests/docs/test_compose_blocks.py.
+Plain ```` ```sh ```` blocks are not allowed: every command shown is marked.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ LINKED = [
 ]
 PAGES = sorted({b.path for b in shell_blocks("runnable")})
 # Pages other features own: their runnable blocks run here too, unmarked ones are their call.
-OTHERS = {"gateway.md", "opensearch.md", "modules.md"}
+OTHERS = {"gateway.md", "opensearch.md"}
 
 
 def test_every_shell_block_is_marked() -> None:
