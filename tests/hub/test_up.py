@@ -55,7 +55,8 @@ def test_up_falls_back_to_local_processes_and_serves_the_demo_course(tmp_path: P
     )
     try:
         deadline = time.monotonic() + 240
-        while "Hub:" not in (tmp_path / "up.log").read_text():
+        # up's own closing line; JupyterHub logs "Adding route for Hub:" earlier.
+        while "(demo course: 'demo')" not in (tmp_path / "up.log").read_text():
             assert process.poll() is None, (tmp_path / "up.log").read_text()[-3000:]
             assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()[-3000:]
             time.sleep(1)
