@@ -112,6 +112,9 @@ class GatewaySettings(BaseModel):
     secrets_dir: Path | None = None
     # Seconds without progress before a provider counts as stalled.
     upstream_timeout: float = 60.0
+    # Send stored files with sendfile (no copy) instead of read + write through a buffer: pays
+    # for clients across a network card; on loopback (the hub's containers) copying is faster.
+    zero_copy: bool = False
 
 
 class PackagesSettings(BaseModel):

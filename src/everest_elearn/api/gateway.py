@@ -125,7 +125,8 @@ async def data(
     if request.method == "HEAD":
         await stream.aclose()
         return Response(status_code=status, headers=headers, media_type=stream.media_type)
-    return FileStreamResponse(stream, status, headers, stream.media_type)
+    zero_copy = request.app.state.settings.gateway.zero_copy
+    return FileStreamResponse(stream, status, headers, stream.media_type, zero_copy)
 
 
 @router.get("/gateway/stats")

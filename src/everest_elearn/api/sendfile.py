@@ -1,10 +1,17 @@
-"""A gateway response that sends file spans with ``os.sendfile`` (no copy through Python).
+"""A gateway response that writes file spans straight to the socket, bypassing the ASGI body.
 
 uvicorn does not offer the ASGI zero-copy extension, so this reaches its httptools connection
 (the object behind ``receive``) for the socket, sends the headers the ordinary way, then the
-body with ``sendfile`` from the stored object or the download's spool file, and tells uvicorn
-the body is complete. Any other server, or a stream without file spans, gets an ordinary
-streaming response with the same bytes.
+body from the stored object or the download's spool file, and tells uvicorn the body is
+complete. Any other server, or a stream without file spans, gets an ordinary streaming response
+with the same bytes.
+
+The body goes out by ``pread`` + ``write`` through one reused 1 MiB buffer by default: on
+loopback, where the hub's containers and package builds (host networking) read the gateway,
+that is faster than ``os.sendfile`` and takes less CPU, as it is for nginx (bench/gateway
+measured 1 GiB cache hits: copy 0.34 s and 0.34 s CPU/GiB, sendfile 0.52 s and 0.51 s; nginx
+with sendfile 0.48 s, without 0.35 s). ``gateway.zero_copy`` selects ``sendfile`` for clients
+across a network card, where skipping the copy pays.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from everest_elearn.gateway.delivery import FileSpan, FileStream, Origin
 
 log = logging.getLogger(__name__)
 
+# One read + write per MiB: few enough system calls, small enough to stay in the CPU's cache.
+CHUNK = 1024 * 1024
 # Most bytes handed to one sendfile call: the socket takes what fits in its buffer anyway; this
 # bounds how long one call may keep the event loop when the file is not in the page cache.
 MOST = 8 * 1024 * 1024
@@ -51,10 +60,16 @@ class FileStreamResponse(Response):
     """The body of a ``FileStream``: zero-copy spans when the server allows, else chunks."""
 
     def __init__(
-        self, stream: FileStream, status_code: int, headers: Mapping[str, str], media_type: str
+        self,
+        stream: FileStream,
+        status_code: int,
+        headers: Mapping[str, str],
+        media_type: str,
+        zero_copy: bool = False,
     ) -> None:
         super().__init__(status_code=status_code, headers=headers, media_type=media_type)
         self.stream = stream
+        self.zero_copy = zero_copy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         cycle = _connection(receive) if self.stream.spans is not None else None
@@ -95,9 +110,10 @@ class FileStreamResponse(Response):
         corked = self.stream.origin is Origin.HIT
         if corked:
             _option(out, socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        send_span = _sendfile_span if self.zero_copy else _SpanCopier().send
         try:
             async for span in self.stream.spans:
-                await _send_span(out, span, cycle)
+                await send_span(out, span, cycle)
                 cycle.expected_content_length -= span.count
         except (_ClientGone, EverestError) as exc:
             if isinstance(exc, EverestError):
@@ -119,11 +135,61 @@ def _option(fd: int, level: int, name: int, value: int) -> None:
         s.setsockopt(level, name, value)
 
 
-async def _send_span(out: int, span: FileSpan, cycle: Any) -> None:
-    loop = asyncio.get_running_loop()
+class _Writable:
+    """Waits until the socket takes bytes again; watched once per span, not per wait (the
+    callback only matters while waiting, since between waits we write until the buffer is full)."""
+
+    def __init__(self, out: int) -> None:
+        self.out = out
+        self.event = asyncio.Event()
+        self.watching = False
+
+    async def wait(self) -> None:
+        if not self.watching:
+            asyncio.get_running_loop().add_writer(self.out, self.event.set)
+            self.watching = True
+        self.event.clear()
+        await self.event.wait()
+
+    def close(self) -> None:
+        if self.watching:
+            asyncio.get_running_loop().remove_writer(self.out)
+            self.watching = False
+
+
+class _SpanCopier:
+    """``pread`` + ``write`` through one buffer, reused for every span of a response."""
+
+    def __init__(self) -> None:
+        self.view = memoryview(bytearray(CHUNK))
+
+    async def send(self, out: int, span: FileSpan, cycle: Any) -> None:
+        writable = _Writable(out)
+        offset, left = span.offset, span.count
+        try:
+            while left > 0:
+                got = os.preadv(span.fd, [self.view[: min(left, CHUNK)]], offset)
+                if got == 0:
+                    raise UpstreamError("the file is shorter than announced")
+                written = 0
+                while written < got:
+                    if cycle.disconnected:
+                        raise _ClientGone
+                    try:
+                        written += os.write(out, self.view[written:got])
+                    except BlockingIOError:
+                        await writable.wait()
+                    except (BrokenPipeError, ConnectionResetError):
+                        raise _ClientGone from None
+                offset += got
+                left -= got
+        finally:
+            writable.close()
+
+
+async def _sendfile_span(out: int, span: FileSpan, cycle: Any) -> None:
+    writable = _Writable(out)
     offset, left = span.offset, span.count
-    writable = asyncio.Event()
-    watching = False
     try:
         while left > 0:
             if cycle.disconnected:
@@ -131,12 +197,6 @@ async def _send_span(out: int, span: FileSpan, cycle: Any) -> None:
             try:
                 sent = os.sendfile(out, span.fd, offset, min(left, MOST))
             except BlockingIOError:
-                # Watch once per span, not per wait: the callback only runs while we wait,
-                # since between waits we send until the socket's buffer is full again.
-                if not watching:
-                    loop.add_writer(out, writable.set)
-                    watching = True
-                writable.clear()
                 await writable.wait()
                 continue
             except (BrokenPipeError, ConnectionResetError):
@@ -146,5 +206,4 @@ async def _send_span(out: int, span: FileSpan, cycle: Any) -> None:
             offset += sent
             left -= sent
     finally:
-        if watching:
-            loop.remove_writer(out)
+        writable.close()

@@ -55,7 +55,8 @@ class Redirect:
 @dataclass(frozen=True)
 class FileSpan:
     """``count`` bytes at ``offset`` of the open file ``fd``: what a server can send without
-    copying them through Python (``os.sendfile``). The descriptor belongs to the stream."""
+    going through the ASGI body (``pread`` + ``write``, or ``os.sendfile``). The descriptor
+    belongs to the stream."""
 
     fd: int
     offset: int
