@@ -366,7 +366,7 @@ def run(args: argparse.Namespace, work: Path, processes: list[subprocess.Popen[b
     if "1" in args.only:
         hit_vs_nginx(args, work, base, data, sizes, nginx_port, nginx_port2, processes, gateway.pid)
     if "2" in args.only:
-        crowd(args, work, base, data, sizes, provider_url, processes)
+        crowd(args, work, base, data, sizes, provider_url, processes, gateway.pid)
     if "3" in args.only:
         big(args, base, data, sizes, gateway.pid)
     stats = gateway_json(base, "/gateway/stats")
@@ -478,13 +478,18 @@ def crowd(
     sizes: dict[str, int],
     provider_url: str,
     processes: list[subprocess.Popen[bytes]],
+    gateway_pid: int,
 ) -> None:
     """2. one uncached download, then N clients on another uncached file of the same size; then
     nginx serving N concurrent downloads of that file from disk (the machine's upper bound)."""
     print(f"[2] {load()}", flush=True)
     s, n, solo = curl(f"{data}/SOLO/solo.bin")
     assert s == 200 and n == sizes["solo.bin"], (s, n)
+    peak = Peak(gateway_pid)
+    peak.start()
     complete, total = many(f"{data}/CROWD/crowd.bin", args.clients, sizes["crowd.bin"])
+    peak.running = False
+    peak.join()
     with urllib.request.urlopen(f"{provider_url}/_stats") as response:
         counts = ast.literal_eval(response.read().decode())
     fetches = counts.get("/slow/crowd.bin", 0)
@@ -506,7 +511,7 @@ def crowd(
         f"[2] {args.clients} clients, one uncached {args.crowd_mib} MiB file, provider at "
         f"{args.rate_mib:g} MiB/s: {complete}/{args.clients} complete, upstream fetches {fetches} "
         f"(target 1); total {total:.1f} s vs one download {solo:.1f} s -> ratio {total / solo:.2f} "
-        f"(target <= 1.3); {after}",
+        f"(target <= 1.3); gateway peak RSS {peak.peak / MiB:.0f} MiB; {after}",
         flush=True,
     )
     print(

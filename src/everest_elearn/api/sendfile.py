@@ -11,7 +11,8 @@ loopback, where the hub's containers and package builds (host networking) read t
 that is faster than ``os.sendfile`` and takes less CPU, as it is for nginx (bench/gateway
 measured 1 GiB cache hits: copy 0.34 s and 0.34 s CPU/GiB, sendfile 0.52 s and 0.51 s; nginx
 with sendfile 0.48 s, without 0.35 s). ``gateway.zero_copy`` selects ``sendfile`` for clients
-across a network card, where skipping the copy pays.
+across a network card, where skipping the copy pays. A download still arriving goes out with
+``sendfile`` either way: its pace is the provider's, and many followers then hold no buffers.
 """
 
 from __future__ import annotations
@@ -110,7 +111,10 @@ class FileStreamResponse(Response):
         corked = self.stream.origin is Origin.HIT
         if corked:
             _option(out, socket.IPPROTO_TCP, socket.TCP_CORK, 1)
-        send_span = _sendfile_span if self.zero_copy else _SpanCopier().send
+        # A download being followed goes at the provider's pace: sendfile, so a hundred
+        # followers cost no buffers (bench/gateway: 96 MiB resident, 198 MiB when copying).
+        copy = corked and not self.zero_copy
+        send_span = _SpanCopier().send if copy else _sendfile_span
         try:
             async for span in self.stream.spans:
                 await send_span(out, span, cycle)
