@@ -73,4 +73,5 @@ def build_gateway(
         Fetcher(spool),
         lookup=lookup,
         ledger=settings.data_dir / "gateway" / "stats.sqlite",
+        access_log=settings.data_dir / "gateway" / "access.sqlite",
     )

@@ -24,6 +24,7 @@ from everest_elearn.errors import (
     NotFound,
     UpstreamError,
 )
+from everest_elearn.gateway.access import AccessLog
 from everest_elearn.gateway.delivery import (
     ByteRange,
     FetchedFile,
@@ -49,7 +50,7 @@ from everest_elearn.security.identity import Identity
 
 log = logging.getLogger(__name__)
 
-# Seconds between writes of this process's counters into the shared ledger.
+# Seconds between writes of this process's counters and last reads into the shared files.
 FLUSH_SECONDS = 1.0
 
 
@@ -122,6 +123,7 @@ class Gateway:
         stats: Stats | None = None,
         lookup: ProductLookup | None = None,
         ledger: Path | None = None,
+        access_log: Path | None = None,
     ) -> None:
         self.rules = rules
         self.store = store
@@ -131,7 +133,9 @@ class Gateway:
         # Sums over every worker of the data directory (None: this process only).
         self.ledger = Ledger(ledger, self.stats) if ledger is not None else None
         self._flusher: asyncio.Task[None] | None = None
-        self.keeper = CacheKeeper(store, self.stats)
+        # Last reads of cached objects, shared by the workers (None: this process only).
+        log_ = AccessLog(access_log) if access_log is not None else None
+        self.keeper = CacheKeeper(store, self.stats, log_)
         self.lookup = lookup
 
     # --- life cycle -----------------------------------------------------------------------
@@ -145,17 +149,22 @@ class Gateway:
             log.warning("gateway: object store %s unreachable at start", self.store.name)
         if removed:
             log.info("gateway: removed %d leftovers of interrupted transfers", removed)
-        if self.ledger is not None:
+        if self.ledger is not None or self.keeper.log is not None:
             self._flusher = asyncio.create_task(self._flush_every(FLUSH_SECONDS))
 
     async def _flush_every(self, seconds: float) -> None:
-        assert self.ledger is not None
         while True:
             await asyncio.sleep(seconds)
-            try:
-                await asyncio.to_thread(self.ledger.flush)
-            except sqlite3.Error as exc:
-                log.warning("gateway: statistics not written: %s", exc)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        await self.keeper.save()
+        if self.ledger is None:
+            return
+        try:
+            await asyncio.to_thread(self.ledger.flush)
+        except sqlite3.Error as exc:
+            log.warning("gateway: statistics not written: %s", exc)
 
     async def close(self) -> None:
         if self._flusher is not None:
@@ -163,9 +172,7 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
         await self.fetcher.close()
-        if self.ledger is not None:
-            with contextlib.suppress(sqlite3.Error):
-                await asyncio.to_thread(self.ledger.flush)
+        await self._flush()
         await self.upstream.close()
         await self.store.close()
 
@@ -430,7 +437,7 @@ class Gateway:
         start, end = resolve_range(byte_range, stored.size)
         if body:
             self.stats.hits += 1
-            self.keeper.touch(stored.key)
+            await self.keeper.touch(stored.key)
         fd = await self.store.open_file(stored.key) if end is not None and body else None
         closer = _closer(fd) if fd is not None else None
         meta = stored.meta
@@ -545,7 +552,7 @@ class Gateway:
         try:
             await self.store.put_file(flight.key, flight.spool, meta)
             self.stats.bytes_stored += flight.written
-            self.keeper.touch(flight.key)
+            await self.keeper.touch(flight.key)
             if strategy is Strategy.CACHE:
                 protect = frozenset(self.fetcher.flights) | {flight.key}
                 await self.keeper.enforce(self.rules.rules.cache, protect)
