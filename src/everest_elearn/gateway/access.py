@@ -12,6 +12,8 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from everest_elearn.storage.migrations import use_wal
+
 
 class AccessLog:
     """Last-access times (Unix seconds) per object key; a write keeps the later of two times."""
@@ -28,7 +30,7 @@ class AccessLog:
         # A short wait: a hit that cannot record its time says so rather than stalling.
         db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
         if not self._ready:
-            db.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+            use_wal(db)  # readers never wait for the writer
             db.execute("CREATE TABLE IF NOT EXISTS access (key TEXT PRIMARY KEY, at REAL NOT NULL)")
             self._ready = True
         db.execute("PRAGMA synchronous=NORMAL")  # losing the last second in a crash is harmless

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from everest_elearn.storage.migrations import migrate, schema
+from everest_elearn.storage.migrations import migrate, schema, use_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS source_state (
@@ -93,7 +93,7 @@ class Checkpoints:
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(conn)
         conn.execute("PRAGMA synchronous=FULL")  # a saved checkpoint survives a power cut
         try:
             migrate(conn, VERSIONS, str(self.path))

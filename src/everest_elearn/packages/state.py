@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from everest_elearn.errors import Conflict
-from everest_elearn.storage.migrations import migrate, schema
+from everest_elearn.storage.migrations import migrate, schema, use_wal
 
 
 class BuildState(StrEnum):
@@ -132,7 +132,7 @@ class PackageState:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
+            use_wal(db)
             db.execute("PRAGMA busy_timeout=10000")
             migrate(db, VERSIONS, str(self.path))
             self._db = db

@@ -15,7 +15,9 @@ upgrading the kept fixture of the previous version (``tests/deploy/test_migratio
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from everest_elearn.errors import Unsupported
@@ -77,6 +79,44 @@ def _refuse_newer(found: int, schema: Schema, where: str) -> None:
         )
 
 
+def use_wal(db: sqlite3.Connection, patience: float = 30.0) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another process holds the file.
+
+    SQLite answers this pragma "database is locked" at once, without waiting the busy timeout,
+    when another process is switching the same fresh file or writing to it; processes starting
+    together on one data directory would fail. The mode is kept in the file: once switched, the
+    pragma only reads it.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.02)
+
+
+@contextmanager
+def immediate(db: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction (autocommit connection), taken before the first read.
+
+    Schema upkeep looks, then changes: under ``BEGIN IMMEDIATE`` no other process can change
+    the file between the look and the change. Inside a transaction already, joins it.
+    """
+    if db.in_transaction:
+        yield
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
 def migrate(db: sqlite3.Connection, schema: Schema, where: str) -> int:
     """Bring ``db`` (autocommit mode) to ``schema.version``; the version it had before."""
     if db.isolation_level is not None:
@@ -85,18 +125,13 @@ def migrate(db: sqlite3.Connection, schema: Schema, where: str) -> int:
     _refuse_newer(found, schema, where)
     if found == schema.version:
         return found
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(db):
         found = version_of(db)  # another process may have migrated while we waited
         _refuse_newer(found, schema, where)
         for step in schema.steps[found:]:
             step(db)
         # A PRAGMA's argument cannot be a parameter; the version is an int from the schema.
         db.execute(f"PRAGMA user_version = {schema.version:d}")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
     return found
 
 
@@ -105,4 +140,13 @@ def schema(store: str, *steps: Step | str) -> Schema:
     return Schema(store, tuple(sql(s) if isinstance(s, str) else s for s in steps))
 
 
-__all__: Sequence[str] = ["Schema", "SchemaTooNew", "migrate", "schema", "split", "sql"]
+__all__: Sequence[str] = [
+    "Schema",
+    "SchemaTooNew",
+    "immediate",
+    "migrate",
+    "schema",
+    "split",
+    "sql",
+    "use_wal",
+]

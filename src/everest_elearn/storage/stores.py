@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from everest_elearn.settings import Settings
-from everest_elearn.storage.migrations import Schema, migrate, version_of
+from everest_elearn.storage.migrations import Schema, migrate, use_wal, version_of
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class VersionedStore:
         """Apply the missing steps now (stores also do at open); (version before, after)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
-            db.execute("PRAGMA journal_mode=WAL")
+            use_wal(db)
             before = migrate(db, self.schema, str(self.path))
         return before, self.schema.version
 

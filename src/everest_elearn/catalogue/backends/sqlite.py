@@ -24,6 +24,7 @@ from everest_elearn.catalogue.query import Query
 from everest_elearn.catalogue.registry import REGISTRY, ParamType, Registry
 from everest_elearn.catalogue.store import Capabilities, SearchResult, UpsertOutcome
 from everest_elearn.errors import BackendUnavailable
+from everest_elearn.storage.migrations import immediate, use_wal
 
 # SQL here is assembled from fixed fragments and registry column names (checked against a strict
 # pattern in sqlite_schema.column); every value is a bound parameter, hence the S608 exemptions.
@@ -101,20 +102,18 @@ class SqliteStore:
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = self._connect()
-            conn.execute("PRAGMA journal_mode = WAL")
-            maintain.ensure_schema(conn, self._columns)
+            use_wal(conn)
             wanted = maintain.fingerprint(self._columns)
-            if maintain.stored_fingerprint(conn) != wanted:
-                # A registry change (or a file from before fingerprints): refill derived columns.
-                conn.execute("BEGIN IMMEDIATE")
-                try:
+            refreshed = 0
+            # One transaction: a process opening the file at the same time waits, then finds
+            # the schema and the derived columns done.
+            with immediate(conn):
+                maintain.ensure_schema(conn, self._columns)
+                if maintain.stored_fingerprint(conn) != wanted:
+                    # A registry change (or a file from before fingerprints): refill them.
                     refreshed = maintain.refresh_derived(conn, self._plan, wanted)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                if refreshed:
-                    log.info("catalogue: refreshed derived columns of %d records", refreshed)
+            if refreshed:
+                log.info("catalogue: refreshed derived columns of %d records", refreshed)
             self._writer = conn
 
     async def close(self) -> None:

@@ -15,6 +15,7 @@ import sqlite3
 from everest_elearn.catalogue.backends import sqlite_schema as schema
 from everest_elearn.catalogue.backends.sqlite_write import ColumnPlan
 from everest_elearn.catalogue.model import Record
+from everest_elearn.storage.migrations import immediate
 
 # Bump when the derivation of columns from records changes without a registry change.
 DERIVATION_VERSION = 1
@@ -35,15 +36,20 @@ def fingerprint(columns: dict[str, str]) -> str:
 
 
 def ensure_schema(conn: sqlite3.Connection, columns: dict[str, str]) -> None:
-    """Create what is missing (tables, a column per registry field, indices). Idempotent."""
-    for statement in schema.ddl():
-        conn.execute(statement)
-    existing = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
-    for field, sql_type in columns.items():
-        col = schema.column(field)
-        if col not in existing:
-            conn.execute(f"ALTER TABLE records ADD COLUMN {col} {sql_type}")
-        conn.execute(schema.property_index_ddl(field))
+    """Create what is missing (tables, a column per registry field, indices). Idempotent.
+
+    One write transaction from the look to the last change: processes opening one fresh file
+    at once would otherwise both see a column missing and both add it (duplicate column name).
+    """
+    with immediate(conn):
+        for statement in schema.ddl():
+            conn.execute(statement)
+        existing = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
+        for field, sql_type in columns.items():
+            col = schema.column(field)
+            if col not in existing:
+                conn.execute(f"ALTER TABLE records ADD COLUMN {col} {sql_type}")
+            conn.execute(schema.property_index_ddl(field))
 
 
 def stored_fingerprint(conn: sqlite3.Connection) -> str | None:

@@ -18,7 +18,7 @@ from everest_elearn.courses.model import (
     ModulePin,
     PackageRef,
 )
-from everest_elearn.storage.migrations import migrate, schema
+from everest_elearn.storage.migrations import migrate, schema, use_wal
 
 T = TypeVar("T")
 
@@ -86,7 +86,7 @@ class SqliteCourseStore:
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
+        use_wal(db)
         db.execute("PRAGMA busy_timeout=30000")
         return db
 
