@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -53,6 +54,11 @@ def run(
         f"login: {hub.authenticator}, servers: {hub.spawner}, image {hub.notebook_image})"
     )
     jupyterhub = Path(sys.executable).parent / "jupyterhub"
+    # Started as a background job, the hub inherits SIGINT ignored and passes that on to its
+    # services; it stops them with SIGINT and waits 30 s each before SIGTERM. Default
+    # dispositions survive the exec, so the hub and its services stop at once.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
     os.execv(str(jupyterhub), [str(jupyterhub), "-f", str(path)])  # noqa: S606
 
 

@@ -5,15 +5,17 @@ python -m everest_elearn.courses.service_app      (started by the hub, see hub/c
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
-from tornado import ioloop, web
+from tornado import web
 
 from everest_elearn import errors
 from everest_elearn.api.errors import error_body, status_for
@@ -416,8 +418,22 @@ def main() -> None:
     )
     token = os.environ["JUPYTERHUB_API_TOKEN"]
     app = make_app(settings, prefix, api_url, token)
-    app.listen(settings.hub.courses_port, address="127.0.0.1")
-    ioloop.IOLoop.current().start()
+    asyncio.run(serve(app, settings.hub.courses_port))
+
+
+async def serve(app: web.Application, port: int) -> None:
+    """Serve until SIGINT or SIGTERM, whatever signals the starting process ignored.
+
+    The hub stops its services with SIGINT and waits 30 s before SIGTERM; a service started
+    from a background job inherits SIGINT ignored and would hold the hub's shutdown that long.
+    """
+    server = app.listen(port, address="127.0.0.1")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    server.stop()
 
 
 if __name__ == "__main__":
