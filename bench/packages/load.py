@@ -251,7 +251,8 @@ def _postgres() -> Any:
     # The tests' PostgreSQL and ODC fixtures, driven by hand outside pytest.
     server = contextmanager(postgres.postgres_server.__wrapped__)  # type: ignore[attr-defined]
     with server() as running:
-        yield postgres.odc_db_url.__wrapped__(running)  # type: ignore[attr-defined]
+        template = postgres.odc_template.__wrapped__(running)  # type: ignore[attr-defined]
+        yield postgres.odc_db_url.__wrapped__(running, template)  # type: ignore[attr-defined]
 
 
 async def run(work: Path, tile: int) -> list[dict[str, Any]]:

@@ -15,8 +15,6 @@ from typing import Any
 import pytest
 
 from everest_elearn.errors import Conflict, InvalidInput, TooLarge, UpstreamError
-from everest_elearn.packages.backends.directory import DirectoryVolumes
-from everest_elearn.packages.backends.docker_ import DockerVolumes
 from everest_elearn.packages.manifest import MANIFEST_PATH, READY_PATH
 from everest_elearn.packages.service import PackageService
 from everest_elearn.packages.state import BuildState
@@ -46,20 +44,6 @@ def records(provider: Provider) -> Catalogue:
             product(provider, "S1A_BAD", {"vv.tif": os.urandom(1000)}, day=19, corrupt=True),
         ]
     )
-
-
-@pytest.fixture(
-    params=[
-        "directory",
-        pytest.param("docker", marks=pytest.mark.docker),
-        # The same engine reached only through its API, as a remote engine is.
-        pytest.param("docker-api", marks=pytest.mark.docker),
-    ]
-)
-def volumes(request: pytest.FixtureRequest, tmp_path: Path) -> Volumes:
-    if request.param == "directory":
-        return DirectoryVolumes(tmp_path / "volumes")
-    return DockerVolumes.connect(host_access=request.param == "docker")
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from everest_elearn.catalogue.model import Record
 from everest_elearn.errors import Conflict, EverestError, TooLarge, UpstreamError
 from everest_elearn.gateway.delivery import FileStream
 from everest_elearn.packages.cached import stored_path
+from everest_elearn.packages.cube_layout import REWRITTEN, rewrite_rasters
 from everest_elearn.packages.indexing import IndexOutcome
 from everest_elearn.packages.manifest import (
     MANIFEST_PATH,
@@ -161,6 +162,11 @@ class Builder:
             )
             progress.set_phase("fetching")
             entries = await self._fill(plan, volume, identity, progress, report)
+            if spec.cube_ready:
+                progress.set_phase("cube layout")
+                done = await rewrite_rasters(self.volumes, self.state, spec, entries, progress)
+                if done:
+                    report.notes.append(f"{done} multi-band GeoTIFF(s) {REWRITTEN}")
             manifest = Manifest(
                 name=spec.name,
                 version=spec.version,
@@ -401,6 +407,8 @@ async def _once(data: bytes) -> AsyncIterator[bytes]:
 
 
 def _still_valid(row: FileRow, planned: PlannedFile) -> bool:
+    if row.entry and row.entry.get("rewritten"):
+        return False  # fetched and rewritten again: the rewrite may not have landed
     expected = planned.link.checksum or ""
     if expected.startswith("sha256:"):
         return row.sha256 == expected.removeprefix("sha256:").lower()

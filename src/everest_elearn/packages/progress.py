@@ -27,7 +27,7 @@ class BuildProgress:
 
     name: str
     version: str
-    phase: str = "resolving"  # resolving, fetching, indexing, finishing, ready, failed
+    phase: str = "resolving"  # resolving, fetching, cube layout, indexing, finishing, ready, failed
     files: dict[str, FileProgress] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
     error: str | None = None

@@ -97,6 +97,10 @@ class PackageSpec(BaseModel):
     attribution: str = Field(default="", max_length=2_000)
     max_size: ByteSize
     contents: list[Content] = Field(min_length=1, max_length=100)
+    # Multi-band GeoTIFFs stored pixel-interleaved are rewritten band-interleaved (same pixels):
+    # dc.load then decodes each tile once, not once per band (cube_layout.py). False keeps
+    # every file byte for byte as the provider sent it.
+    cube_ready: bool = True
 
     @model_validator(mode="after")
     def _no_dot_runs(self) -> PackageSpec:
