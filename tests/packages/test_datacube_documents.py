@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from everest_elearn.catalogue.ingest.stac import item
 from everest_elearn.catalogue.model import Kind, Record
 from everest_elearn.errors import InvalidInput
 from everest_elearn.packages.odc_documents import (
@@ -15,6 +16,7 @@ from everest_elearn.packages.odc_documents import (
     odc_name,
     product_definition,
 )
+from everest_elearn.packages.odc_properties import eo3_properties
 from everest_elearn.samples import SampleProduct, generate, real_products
 from everest_elearn.samples.products import S1
 
@@ -30,7 +32,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Samp
 def test_product_definition_from_project_bands() -> None:
     doc = product_definition(S1)
     assert doc["name"] == "synthetic_s1_grd"
-    assert doc["metadata_type"] == "eo3"
+    assert doc["metadata_type"] == "eo3_everest"
     names = [m["name"] for m in doc["measurements"]]
     assert names == ["vv", "vh", "vv_db", "vh_db", "water_truth"]
     vv = doc["measurements"][0]
@@ -135,3 +137,52 @@ def test_dataset_document_refuses_files_outside_package(
             products[0].collection, products[0].record, missing,
             package="x", package_dir=products[0].files["vv"].parents[4], mount_root="/m",
         )  # fmt: skip
+
+
+def test_eo3_properties_from_real_stac_items() -> None:
+    coll = Record(identifier="s2", kind=Kind.COLLECTION)
+    stac = FIXTURES / "catalogue/stac"
+    obj = json.loads((stac / "odc-stac-S2B_MSIL2A_20190629T212529_R043_T06VVN_20201006T080531.json").read_text())  # fmt: skip
+    s2b = eo3_properties(coll, item(obj, parent="s2")[0], "epsg:32606")
+    assert s2b == {
+        "eo:platform": "sentinel-2b", "eo:instrument": "msi", "eo:cloud_cover": 0.314306,
+        "sat:orbit_state": "descending", "sat:relative_orbit": 43,
+        "odc:region_code": "06VVN", "proj:epsg": 32606,
+    }  # fmt: skip
+    obj = json.loads((stac / "odc-stac-S2A_28QCH_20200714_0_L2A.json").read_text())
+    s2a = eo3_properties(coll, item(obj, parent="s2")[0], "epsg:32628")
+    # No tile id, track or orbit in this item: none is made up.
+    assert s2a == {"eo:platform": "sentinel-2a", "eo:instrument": "msi",
+                   "eo:cloud_cover": 2.36, "proj:epsg": 32628}  # fmt: skip
+
+
+def test_eo3_properties_types_and_what_is_left_out() -> None:
+    coll = Record(
+        identifier="s1",
+        kind=Kind.COLLECTION,
+        properties={"platform": "Sentinel-1", "sensorType": "RADAR", "sensorMode": "IW"},
+    )
+    rec = Record(
+        identifier="p",
+        parent_identifier="s1",
+        properties={"platformSerialIdentifier": "A", "orbitNumber": "15290", "track": 110.0,
+                    "orbitDirection": "ASCENDING", "polarisationChannels": "VV, VH",
+                    "processingDate": "2019-09-17T08:00:00Z"},
+    )  # fmt: skip
+    props = eo3_properties(coll, rec, "PROJCS[...]")
+    assert props == {
+        "eo:platform": "sentinel-1a", "sat:absolute_orbit": 15290, "sat:relative_orbit": 110,
+        "sat:orbit_state": "ascending", "sar:polarizations": ["VV", "VH"],
+        "sar:instrument_mode": "IW", "odc:processing_datetime": "2019-09-17T08:00:00+00:00",
+        "odc:region_code": "110",
+    }  # fmt: skip
+    assert all(type(props[k]) is int for k in ("sat:absolute_orbit", "sat:relative_orbit"))
+    odd = Record(
+        identifier="q",
+        parent_identifier="s2",
+        properties={"orbitDirection": "sideways", "track": 4.5, "sensorMode": "INS-NOBS",
+                    "platform": "Sentinel-2", "platformSerialIdentifier": "S2A"},
+    )  # fmt: skip
+    assert eo3_properties(Record(identifier="s2", kind=Kind.COLLECTION), odd, "epsg:4326") == {
+        "eo:platform": "sentinel-2", "proj:epsg": 4326,
+    }  # fmt: skip

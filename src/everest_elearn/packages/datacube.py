@@ -24,6 +24,7 @@ from pydantic import SecretStr
 from everest_elearn.catalogue.model import Record
 from everest_elearn.errors import BackendUnavailable, Conflict, InvalidInput
 from everest_elearn.packages import odc_documents
+from everest_elearn.packages.odc_properties import METADATA_TYPE, metadata_type_definition
 from everest_elearn.settings import DatacubeSettings
 
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -91,8 +92,23 @@ class DatacubeIndex:
         """Create the ODC schema if missing (needs a superuser); True when it was created."""
         return bool(await self._run(self._initialise))
 
+    def _ensure_metadata_type(self, index: Any) -> None:
+        base = index.metadata_types.get_by_name("eo3")
+        if base is None:
+            raise InvalidInput("datacube", "the index has no eo3 metadata type (run initialise)")
+        wanted = index.metadata_types.from_doc(metadata_type_definition(base.definition))
+        if index.metadata_types.get_by_name(METADATA_TYPE) is None:
+            index.metadata_types.add(wanted)
+            return
+        ok, safe, _ = index.metadata_types.can_update(wanted)
+        if not ok:
+            raise Conflict(f"metadata type {METADATA_TYPE} exists with other search fields")
+        if list(safe):  # search fields added by a newer everest-elearn
+            index.metadata_types.update(wanted)
+
     def _ensure_product(self, definition: dict[str, Any]) -> str:
         index = self._connect()
+        self._ensure_metadata_type(index)
         name = str(definition["name"])
         existing = index.products.get_by_name(name)
         if existing is None:

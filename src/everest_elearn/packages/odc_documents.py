@@ -28,6 +28,7 @@ from typing import Any
 
 from everest_elearn.catalogue.model import Record
 from everest_elearn.errors import InvalidInput
+from everest_elearn.packages.odc_properties import METADATA_TYPE, eo3_properties
 
 # Stable dataset ids: the same package, product and record always give the same UUID.
 DATASET_NAMESPACE = uuid.UUID("6f1c2a4e-5d0b-4e53-9a57-3c1f6a9b2e10")
@@ -173,7 +174,7 @@ def product_definition(collection: Record, name: str | None = None) -> dict[str,
     doc: dict[str, Any] = {
         "name": product,
         "description": (collection.title or collection.abstract or collection.identifier)[:250],
-        "metadata_type": "eo3",
+        "metadata_type": METADATA_TYPE,
         "metadata": {"product": {"name": product}},
         "measurements": [b.measurement() for b in bands_of(collection)],
     }
@@ -264,25 +265,23 @@ def dataset_document(
     )
     for entry in measurements.values():
         entry["path"] = posixpath.relpath(entry["path"], posixpath.dirname(location_rel) or ".")
+    crs = crs_seen.pop()
     properties: dict[str, Any] = {
         "datetime": record.start.isoformat(),
         "odc:file_format": "GeoTIFF",
-        "odc:processing_datetime": record.updated.isoformat(),
         "everest:package": package,
         "everest:identifier": record.identifier,
     }
     if record.end and record.end != record.start:
         properties["dtr:start_datetime"] = record.start.isoformat()
         properties["dtr:end_datetime"] = record.end.isoformat()
-    for key, name in (("platform", "eo:platform"), ("instrument", "eo:instrument")):
-        if record.properties.get(key):
-            properties[name] = str(record.properties[key]).lower()
+    properties.update(eo3_properties(collection, record, crs))
     doc = {
         "$schema": "https://schemas.opendatacube.org/dataset",
         "id": str(dataset_id(package, product_name, record)),
         "label": record.identifier,
         "product": {"name": product_name},
-        "crs": crs_seen.pop(),
+        "crs": crs,
         "grids": {
             name: {"shape": list(shape), "transform": list(transform)}
             for (shape, transform), name in grids.items()
