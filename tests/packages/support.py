@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -21,6 +21,9 @@ from everest_elearn.catalogue.store import SearchResult
 from everest_elearn.errors import NotFound, UpstreamError
 from everest_elearn.gateway.delivery import FileStream, Origin, Strategy
 from everest_elearn.security.identity import Identity
+
+if TYPE_CHECKING:
+    from everest_elearn.packages.service import PackageService
 
 
 class Provider:
@@ -165,3 +168,12 @@ class Gateway:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+async def shut(service: PackageService, *closers: Callable[[], Awaitable[object]]) -> None:
+    """Delete every build of ``service`` (volumes and ODC entries), close it, then ``closers``."""
+    for build in await service.state.builds():
+        await service._delete(build.name, build.version)
+    await service.close()
+    for close in closers:
+        await close()

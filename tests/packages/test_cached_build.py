@@ -31,6 +31,7 @@ from everest_elearn.packages.volumes import Volumes
 from everest_elearn.security.identity import Identity, Role
 from everest_elearn.settings import Settings
 from tests.fixtures.provider import Provider
+from tests.packages.support import shut
 
 ADMIN = Identity("admin", frozenset({Role.ADMIN}))
 FILES = {"big.bin": os.urandom(COPY_STEP + 12_345), "small.bin": os.urandom(1000)}
@@ -73,11 +74,7 @@ async def _world(
     try:
         yield World(service, gateway, provider, tmp)
     finally:
-        for build in await service.state.builds():
-            await service._delete(build.name, build.version)
-        await service.close()
-        await gateway.close()
-        await store.close()
+        await shut(service, gateway.close, store.close)
 
 
 @pytest.fixture(

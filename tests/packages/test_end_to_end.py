@@ -29,6 +29,7 @@ from everest_elearn.samples import SampleProduct, generate
 from everest_elearn.security.identity import Identity, Role
 from everest_elearn.settings import Settings
 from tests.fixtures.provider import Provider
+from tests.packages.support import shut
 
 pytestmark = [pytest.mark.docker, pytest.mark.services]
 ADMIN = Identity("admin", frozenset({Role.ADMIN}))
@@ -83,11 +84,7 @@ async def world(tmp_path: Path, provider: Provider, odc_db_url: str) -> AsyncIte
         settings, catalogue, gateway, volumes=DockerVolumes.connect()
     )
     yield World(service, samples, odc_db_url)
-    for build in await service.state.builds():
-        await service._delete(build.name, build.version)
-    await service.close()
-    await gateway.close()
-    await store.close()
+    await shut(service, gateway.close, store.close)
 
 
 def notebook_image(settings: Settings) -> str:

@@ -19,7 +19,7 @@ from everest_elearn.packages.service import PackageService
 from everest_elearn.samples import generate
 from everest_elearn.security.identity import Identity, Role
 from everest_elearn.settings import Settings
-from tests.packages.support import Catalogue, Gateway, Provider
+from tests.packages.support import Catalogue, Gateway, Provider, shut
 
 pytestmark = [pytest.mark.docker, pytest.mark.services]
 ADMIN = Identity("admin", frozenset({Role.ADMIN}))
@@ -73,7 +73,4 @@ async def test_rasters_are_streamed_out_of_an_api_only_engine_for_indexing(
             assert dataset.uri.startswith(location)
         await index.close()
     finally:
-        for build in await service.state.builds():
-            await service._delete(build.name, build.version)
-        await service.close()
-        await gateway.aclose()
+        await shut(service, gateway.aclose)

@@ -185,6 +185,8 @@ class Builder:
                 outcome = await self.index.add(manifest, plan.records, volume, identity)
                 datasets = outcome.datasets
                 report.notes.extend(outcome.notes)
+                for entry in manifest.files:
+                    entry.not_indexed = outcome.unindexed.get(entry.path)
             else:
                 report.notes.append("no Open Data Cube configured: the package is not indexed")
             manifest.datasets = datasets

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +19,7 @@ from uuid import UUID
 
 from everest_elearn.catalogue.model import Record
 from everest_elearn.errors import InvalidInput, NotFound
+from everest_elearn.packages.geocoding import not_gridded
 from everest_elearn.packages.manifest import Manifest
 from everest_elearn.packages.plan import ProductCatalogue, file_name_of
 from everest_elearn.packages.volumes import VolumeInfo, Volumes
@@ -32,6 +33,19 @@ if TYPE_CHECKING:
 class IndexOutcome:
     datasets: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Path in the package -> why its product has no ODC dataset (kept in the manifest).
+    unindexed: dict[str, str] = field(default_factory=dict)
+
+    def leave_out(
+        self, product: str, files: Mapping[str, str], reason: str, header: str | None = None
+    ) -> None:
+        """Record ``product``'s files as not indexed; the report names its ``header`` file."""
+        self.unindexed.update(dict.fromkeys(files.values(), reason))
+        what = product
+        if header is not None:
+            more = len(files) - 1
+            what = header + (f" and {more} more files of {product}" if more > 0 else "")
+        self.notes.append(f"{what} not indexed: {reason}")
 
 
 def asset_key(link_title: str | None, file_name: str) -> str:
@@ -82,9 +96,10 @@ class OdcPackageIndex:
                 if parent not in collections:
                     collections[parent] = await self._collection(parent, identity, outcome)
                 collection = collections[parent]
-                if collection is None:
-                    continue
                 files = paths.get(record.identifier, {})
+                if collection is None:
+                    outcome.unindexed.update(dict.fromkeys(files.values(), "collection unknown"))
+                    continue
                 assets: dict[str, Path] = {}
                 for link in record.data_links:
                     path = files.get(file_name_of(link))
@@ -94,6 +109,12 @@ class OdcPackageIndex:
                     wanted = [p.relative_to(scratch).as_posix() for p in assets.values()]
                     await self.volumes.export(volume.name, wanted, scratch)
                 try:
+                    irregular = await asyncio.to_thread(not_gridded, assets.values())
+                    if irregular is not None:
+                        header, reason = irregular
+                        shown = header.relative_to(local).as_posix()
+                        outcome.leave_out(record.identifier, files, reason, header=shown)
+                        continue
                     await self.index.ensure_product(collection)
                     dataset = await self.index.index_record(
                         collection,
@@ -106,7 +127,7 @@ class OdcPackageIndex:
                 except InvalidInput as exc:
                     # A product whose files do not make a dataset (bands left out by the spec,
                     # not rasters) stays in the package, readable as files, and the report says so.
-                    outcome.notes.append(f"{record.identifier} not indexed: {exc}")
+                    outcome.leave_out(record.identifier, files, str(exc))
                     continue
                 finally:
                     if scratch is not None:  # one product's copies at a time on this disk

@@ -36,6 +36,9 @@ class ManifestFile(BaseModel):
     strategy: str | None = None  # the gateway rule's strategy (redirect, pipe, cache, mirror)
     origin: str | None = None  # hit, miss, pipe, fallback
     media_type: str | None = None
+    # Why the Open Data Cube holds no dataset for this file's product; None when indexed or
+    # when no index is configured (the build report says which).
+    not_indexed: str | None = None
     # Set when the package holds a rewritten copy (spec ``cube_ready``): how, and the SHA-256
     # of the file as received (the catalogue's checksum was verified against that one).
     rewritten: str | None = None
