@@ -5,8 +5,8 @@ tie-point grids (a BEAM-DIMAP ``.dim`` with ``Geoposition_Points``, as MERIS and
 is in satellite geometry: the ground distance between pixels changes across the swath and the
 terrain corrections bend it, and a package does not even carry the latitude/longitude grids a fit
 would need. (On the course's MERIS FR subset, 221 x 184 pixels, the best affine fit misses its
-tie points by up to 0.7 pixel, RMS 0.36, before any terrain correction.) Such products stay in the package as files, indexed nowhere, and the build says how
-to read them; they are not approximated by an affine grid.
+tie points by up to 0.7 pixel, RMS 0.36, before any terrain correction.) Such products stay in
+the package as files, indexed nowhere, and the build says how to read them.
 """
 
 from __future__ import annotations
