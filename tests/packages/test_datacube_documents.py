@@ -142,7 +142,8 @@ def test_dataset_document_refuses_files_outside_package(
 def test_eo3_properties_from_real_stac_items() -> None:
     coll = Record(identifier="s2", kind=Kind.COLLECTION)
     stac = FIXTURES / "catalogue/stac"
-    obj = json.loads((stac / "odc-stac-S2B_MSIL2A_20190629T212529_R043_T06VVN_20201006T080531.json").read_text())  # fmt: skip
+    name = "odc-stac-S2B_MSIL2A_20190629T212529_R043_T06VVN_20201006T080531.json"
+    obj = json.loads((stac / name).read_text())
     s2b = eo3_properties(coll, item(obj, parent="s2")[0], "epsg:32606")
     assert s2b == {
         "eo:platform": "sentinel-2b", "eo:instrument": "msi", "eo:cloud_cover": 0.314306,

@@ -84,7 +84,8 @@ async def built(tmp_path: Path, provider: Provider, odc_db_url: str) -> AsyncIte
     volumes = DirectoryVolumes(tmp_path / "volumes")
     service = await PackageService.open(settings, catalogue, gateway, volumes=volumes)
     spec = {"name": "props", "version": "1", "licence": "CC-BY-4.0 (synthetic) and MIT (MERIS)",
-            "max_size": "200 MB", "contents": [{"products": [p.record.identifier for p in products]}]}  # fmt: skip
+            "max_size": "200 MB",
+            "contents": [{"products": [p.record.identifier for p in products]}]}  # fmt: skip
     index = DatacubeIndex(odc_db_url)
     try:
         report = await service.build(spec, ADMIN)
