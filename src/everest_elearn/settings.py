@@ -237,6 +237,10 @@ class HubSettings(BaseModel):
     auto_login: bool = True
     # Labels put on every notebook container (operators find them by these).
     container_labels: dict[str, str] = Field(default_factory=dict)
+    # This hub among hubs sharing one Docker engine: its containers are named
+    # everest-<instance>-<user> and labelled everest.hub=<instance>, so one hub never stops or
+    # adopts another's. None = a random id made at first start, kept in the state folder.
+    instance: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,23}$")
 
 
 class HarvestSettings(BaseModel):

@@ -298,7 +298,9 @@ class SyncApi(Base):
 
     async def post(self) -> None:
         subject = self.identity.subject or ""
-        container = await NotebookContainer.of_user(subject, self.settings["docker_url"])
+        container = await NotebookContainer.of_user(
+            subject, self.settings["docker_url"], self.settings["hub_instance"]
+        )
         modules = [
             (c.id, pin) for c, _ in await self.service.courses_of(subject) for pin in c.modules
         ]
@@ -405,6 +407,7 @@ def make_app(settings: Settings, prefix: str, api_url: str, token: str) -> web.A
         modules=ModuleRepository(Path(modules_dir)),
         hub_api=HubApi(api_url, token),
         docker_url=settings.hub.docker_url,
+        hub_instance=settings.hub.instance,
         modules_path="/home/jovyan/courses",
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,27 @@ def hub_paths(settings: Settings) -> dict[str, Path]:
         "courses_db": settings.hub.courses_db or settings.data_dir / "courses.sqlite",
         "modules_dir": settings.hub.modules_dir or settings.data_dir / "modules",
     }
+
+
+def hub_instance(settings: Settings) -> str:
+    """This hub's name among hubs on one Docker engine: the setting, else an id kept in its state.
+
+    Random rather than derived from paths: two hubs in containers see the same paths.
+    """
+    if settings.hub.instance:
+        return settings.hub.instance
+    path = hub_paths(settings)["state"] / "instance"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"instance.{os.getpid()}")
+        draft.write_text(secrets.token_hex(3) + "\n")
+        try:
+            os.link(draft, path)  # the first writer wins; never a half-written file
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
 
 
 def public_url(settings: Settings) -> str:
@@ -164,8 +186,15 @@ def configure_spawner(c: Any, settings: Settings, paths: dict[str, Path]) -> Non
     s.results_path = settings.packages.results_mount
     s.packages_path = settings.datacube.mount_root
     s.spawn_slots = max(1, hub.concurrent_spawn_limit)
-    # DockerSpawner renders {raw_username} here: the courses service finds a user's container by it.
-    labels = {"everest.kind": "notebook", "everest.owner": "{raw_username}", **hub.container_labels}
+    s.hub_instance = instance = hub_instance(settings)
+    # DockerSpawner renders {raw_username} here: the courses service finds a user's container by
+    # the owner and hub labels.
+    labels = {
+        "everest.kind": "notebook",
+        "everest.owner": "{raw_username}",
+        **hub.container_labels,
+        "everest.hub": instance,
+    }
     s.extra_create_kwargs = {"labels": labels}
     if hub.agency_url:
         s.agency_url = hub.agency_url
@@ -206,6 +235,7 @@ def configure_services(c: Any, settings: Settings, paths: dict[str, Path], base:
                 "EVEREST_HUB__COURSES_PORT": str(hub.courses_port),
                 "EVEREST_HUB__MODULES_DIR": str(paths["modules_dir"]),
                 "EVEREST_HUB__HUB_PORT": str(hub.hub_port),
+                "EVEREST_HUB__INSTANCE": hub_instance(settings),
                 "EVEREST_HUB__PUBLIC_URL": base,
             },
         }

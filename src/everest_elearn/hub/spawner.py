@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shlex
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -25,6 +26,8 @@ from everest_elearn.modules.repository import ModuleRepository
 from everest_elearn.modules.sync import ModuleSyncer
 
 ROLE_GROUP_PREFIX = "role-"
+# Part of Docker container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*, kept to what reads well in them.
+INSTANCE = re.compile(r"[a-z0-9][a-z0-9-]{0,23}")
 
 
 class SpawnFailed(Exception):
@@ -119,6 +122,13 @@ class EverestSpawner(DockerSpawner):  # type: ignore[misc]
     sync_modules = Bool(
         True, config=True, help="Bring the course modules into the home at each spawn."
     )
+    hub_instance = Unicode(
+        "",
+        config=True,
+        help="This hub among hubs sharing one Docker engine (lowercase letters, digits, '-'). "
+        "Container names start with everest-<hub_instance>- (DockerSpawner's prefix), so one "
+        "hub never stops, removes or adopts another's containers.",
+    )
     ready_poll_interval = Float(
         0.2,
         config=True,
@@ -155,6 +165,19 @@ class EverestSpawner(DockerSpawner):  # type: ignore[misc]
     @default("notebook_dir")
     def _default_notebook_dir(self) -> str:
         return "/home/jovyan"
+
+    @default("prefix")
+    def _default_prefix(self) -> str:
+        # Named servers get DockerSpawner's "{prefix}-{username}--{servername}": "--" cannot
+        # occur in an escaped user name, so names of different users never meet.
+        return f"everest-{self.hub_instance}" if self.hub_instance else "everest"
+
+    @validate("hub_instance")
+    def _valid_instance(self, proposal: Any) -> str:
+        value = str(proposal.value)
+        if value and not INSTANCE.fullmatch(value):
+            raise ValueError(f"hub_instance {value!r}: lowercase letters, digits and '-' only")
+        return value
 
     @validate("spawn_slots")
     def _valid_slots(self, proposal: Any) -> int:

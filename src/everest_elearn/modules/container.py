@@ -20,16 +20,17 @@ class NotebookContainer:
         self.uid = uid
 
     @classmethod
-    async def of_user(cls, username: str, base_url: str | None = None) -> NotebookContainer:
-        """The user's running container, found by the labels the spawner puts on it."""
+    async def of_user(
+        cls, username: str, base_url: str | None = None, hub: str | None = None
+    ) -> NotebookContainer:
+        """The user's running container of hub ``hub``, found by the labels the spawner puts on it."""
+        labels = ["everest.kind=notebook", f"everest.owner={username}"]
+        if hub:
+            labels.append(f"everest.hub={hub}")  # another hub on the engine may serve the user too
         try:
             client = APIClient(base_url=base_url or "unix:///var/run/docker.sock")
             found = await asyncio.to_thread(
-                client.containers,
-                filters={
-                    "label": ["everest.kind=notebook", f"everest.owner={username}"],
-                    "status": "running",
-                },
+                client.containers, filters={"label": labels, "status": "running"}
             )
         except docker.errors.DockerException:
             raise BackendUnavailable("the container engine") from None
