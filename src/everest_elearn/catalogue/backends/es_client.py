@@ -82,7 +82,68 @@ def _unavailable(url: str, exc: BaseException) -> BackendUnavailable:
     return BackendUnavailable(SERVICE)
 
 
-class ElasticsearchEngine:
+class _ClientEngine:
+    """The engine calls both Python clients spell the same way; a subclass wraps its client's
+    errors (``_call``) and supplies the calls whose keyword names differ."""
+
+    _url: str
+    _client: Any
+
+    async def _call(self, coro: Any) -> Any:
+        raise NotImplementedError
+
+    def _create(self, name: str, body: dict[str, Any]) -> Any:
+        """The client's (not yet awaited) index creation call."""
+        raise NotImplementedError
+
+    async def info(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call(self._client.info())
+        return result
+
+    async def create_index(self, name: str, body: dict[str, Any]) -> bool:
+        try:
+            await self._call(self._create(name, body))
+        except EngineError as exc:
+            if "already_exists" in exc.kind or _is_alias_name(exc):
+                return False
+            raise
+        return True
+
+    async def indices_of(self, alias: str) -> list[str]:
+        try:
+            result = await self._call(self._client.indices.get_alias(name=alias))
+        except EngineError as exc:
+            if exc.status == 404:
+                return []
+            raise
+        return sorted(result)
+
+    async def delete_indices(self, names: list[str]) -> None:
+        if names:
+            await self._call(self._client.indices.delete(index=",".join(names)))
+
+    async def search(self, index: str, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call(
+            self._client.search(index=index, body=body, ignore_unavailable=True)
+        )
+        return result
+
+    async def count(self, index: str) -> int:
+        return int((await self._call(self._client.count(index=index)))["count"])
+
+    async def aliases(self, pattern: str) -> dict[str, list[str]]:
+        """index -> its aliases, for the indices matching ``pattern``."""
+        result = await self._call(self._client.indices.get_alias(index=pattern))
+        return {name: sorted(body.get("aliases", {})) for name, body in result.items()}
+
+    async def refresh(self, index: str) -> None:
+        await self._call(self._client.indices.refresh(index=index))
+
+    async def close(self) -> None:
+        await self._client.close()
+
+
+class ElasticsearchEngine(_ClientEngine):
     """``AsyncElasticsearch`` (elasticsearch-py 8/9) behind the Engine interface."""
 
     flavour: Flavour = "elasticsearch"
@@ -123,31 +184,8 @@ class ElasticsearchEngine:
         except elasticsearch.TransportError as exc:
             raise _unavailable(self._url, exc) from None
 
-    async def info(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call(self._client.info())
-        return result
-
-    async def create_index(self, name: str, body: dict[str, Any]) -> bool:
-        try:
-            await self._call(self._client.indices.create(index=name, **body))
-        except EngineError as exc:
-            if "already_exists" in exc.kind or _is_alias_name(exc):
-                return False
-            raise
-        return True
-
-    async def indices_of(self, alias: str) -> list[str]:
-        try:
-            result = await self._call(self._client.indices.get_alias(name=alias))
-        except EngineError as exc:
-            if exc.status == 404:
-                return []
-            raise
-        return sorted(result)
-
-    async def delete_indices(self, names: list[str]) -> None:
-        if names:
-            await self._call(self._client.indices.delete(index=",".join(names)))
+    def _create(self, name: str, body: dict[str, Any]) -> Any:
+        return self._client.indices.create(index=name, **body)
 
     async def bulk(self, operations: list[dict[str, Any]], refresh: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._call(
@@ -155,34 +193,14 @@ class ElasticsearchEngine:
         )
         return result
 
-    async def search(self, index: str, body: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call(
-            self._client.search(index=index, body=body, ignore_unavailable=True)
-        )
-        return result
-
-    async def count(self, index: str) -> int:
-        return int((await self._call(self._client.count(index=index)))["count"])
-
-    async def aliases(self, pattern: str) -> dict[str, list[str]]:
-        """index -> its aliases, for the indices matching ``pattern``."""
-        result = await self._call(self._client.indices.get_alias(index=pattern))
-        return {name: sorted(body.get("aliases", {})) for name, body in result.items()}
-
     async def update_aliases(self, actions: list[dict[str, Any]]) -> None:
         await self._call(self._client.indices.update_aliases(actions=actions))
 
     async def put_settings(self, index: str, settings: dict[str, Any]) -> None:
         await self._call(self._client.indices.put_settings(index=index, settings=settings))
 
-    async def refresh(self, index: str) -> None:
-        await self._call(self._client.indices.refresh(index=index))
 
-    async def close(self) -> None:
-        await self._client.close()
-
-
-class OpenSearchEngine:
+class OpenSearchEngine(_ClientEngine):
     """``AsyncOpenSearch`` (opensearch-py) behind the Engine interface."""
 
     flavour: Flavour = "opensearch"
@@ -210,31 +228,8 @@ class OpenSearchEngine:
         except opensearchpy.TransportError as exc:
             raise _error_parts(exc.status_code, exc.info, str(exc.error)) from exc
 
-    async def info(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call(self._client.info())
-        return result
-
-    async def create_index(self, name: str, body: dict[str, Any]) -> bool:
-        try:
-            await self._call(self._client.indices.create(index=name, body=body))
-        except EngineError as exc:
-            if "already_exists" in exc.kind or _is_alias_name(exc):
-                return False
-            raise
-        return True
-
-    async def indices_of(self, alias: str) -> list[str]:
-        try:
-            result = await self._call(self._client.indices.get_alias(name=alias))
-        except EngineError as exc:
-            if exc.status == 404:
-                return []
-            raise
-        return sorted(result)
-
-    async def delete_indices(self, names: list[str]) -> None:
-        if names:
-            await self._call(self._client.indices.delete(index=",".join(names)))
+    def _create(self, name: str, body: dict[str, Any]) -> Any:
+        return self._client.indices.create(index=name, body=body)
 
     async def bulk(self, operations: list[dict[str, Any]], refresh: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._call(
@@ -242,31 +237,11 @@ class OpenSearchEngine:
         )
         return result
 
-    async def search(self, index: str, body: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call(
-            self._client.search(index=index, body=body, ignore_unavailable=True)
-        )
-        return result
-
-    async def count(self, index: str) -> int:
-        return int((await self._call(self._client.count(index=index)))["count"])
-
-    async def aliases(self, pattern: str) -> dict[str, list[str]]:
-        """index -> its aliases, for the indices matching ``pattern``."""
-        result = await self._call(self._client.indices.get_alias(index=pattern))
-        return {name: sorted(body.get("aliases", {})) for name, body in result.items()}
-
     async def update_aliases(self, actions: list[dict[str, Any]]) -> None:
         await self._call(self._client.indices.update_aliases(body={"actions": actions}))
 
     async def put_settings(self, index: str, settings: dict[str, Any]) -> None:
         await self._call(self._client.indices.put_settings(index=index, body=settings))
-
-    async def refresh(self, index: str) -> None:
-        await self._call(self._client.indices.refresh(index=index))
-
-    async def close(self) -> None:
-        await self._client.close()
 
 
 async def detect_flavour(
