@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,47 +13,17 @@ from everest_elearn.api import create_app
 from everest_elearn.catalogue.model import Kind, Record
 from everest_elearn.security.identity import Identity, Role
 from everest_elearn.settings import Settings
+from tests.fixtures.agency import serve_agency
 
 CHIP = [-0.7819, 38.0828, -0.7359, 38.1288]
 ADMIN = Identity("admin", frozenset({Role.ADMIN}))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 @pytest.fixture(scope="module")
 def agency(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``everest-elearn serve`` on a fresh data directory: it offers the samples."""
-    port = _free_port()
-    environment = {
-        **os.environ,
-        "EVEREST_DATA_DIR": str(tmp_path_factory.mktemp("stac")),
-        "EVEREST_LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "everest_elearn.cli", "serve", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the agency did not start")
+    with serve_agency(tmp_path_factory.mktemp("stac")) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def test_pystac_client_finds_collections_and_items(agency: str) -> None:

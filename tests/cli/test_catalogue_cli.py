@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from everest_elearn.cli import app
+from tests.fixtures.agency import serve_agency
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "catalogue"
 runner = CliRunner()
@@ -81,44 +77,15 @@ def test_stdin_with_a_collection(env: dict[str, str]) -> None:
     assert "│        2 │       2 │" in result.output
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 @pytest.fixture
 def agency(tmp_path: Path) -> Iterator[str]:
     """A real ``everest-elearn serve`` on loopback with an admin token and no samples."""
-    port = _free_port()
-    environment = {
-        **os.environ,
-        "EVEREST_DATA_DIR": str(tmp_path / "agency"),
+    env = {
         "EVEREST_SECURITY__ADMIN_TOKEN": "s3cret-admin",
         "EVEREST_CATALOGUE__LOAD_SAMPLES": "false",
-        "EVEREST_LOG_LEVEL": "WARNING",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "everest_elearn.cli", "serve", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the agency did not start")
+    with serve_agency(tmp_path / "agency", env) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def test_remote_ingest_with_a_token_from_the_environment(agency: str, env: dict[str, str]) -> None:
