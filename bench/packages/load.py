@@ -10,7 +10,10 @@ pixel-interleaved. Two cases for each, all built into one package:
   ``group_by="solar_day"``.
 
 The baseline opens the same files with rasterio and reads the same region at the same resolution
-into the same arrays (windowed reads); the script checks both give identical values.
+into the same arrays (windowed reads); the script checks both give identical values. Packages are
+built cube-ready (``packages/cube_layout.py``), so the pixel-interleaved scenes land in the
+package band-interleaved; a second baseline reads the files as the provider published them
+(mounted read-only at ``/source``), so the rewrite's effect on a plain rasterio reader shows too.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ RUNS = 7
 # for several bands) packs all bands in every tile, so a band-by-band reader decompresses each
 # tile once per band.
 LAYOUTS = ("band", "pixel")
+SOURCE = "/source"
 
 SCRIPT = r"""
 import json, os, statistics, sys, time
@@ -62,9 +66,8 @@ def load(driver=None):
 def with_odc():
     return load()
 
-def with_rasterio():
+def with_rasterio(times=case["files"]):
     # Same region, same grid: each file's window read straight into its part of the output.
-    times = case["files"]
     out = np.zeros((len(times), len(case["bands"]), height, width), dtype="uint16")
     for t, paths in enumerate(times):
         for path in paths:
@@ -84,7 +87,8 @@ def as_array(ds):
 rio = with_rasterio()  # warm: imports, connections, page cache
 odc = as_array(with_odc())
 equal = odc.shape == rio.shape and bool(np.array_equal(odc, rio))
-functions = {"odc": with_odc, "rasterio": with_rasterio}
+functions = {"odc": with_odc, "rasterio": with_rasterio,
+             "source": lambda: with_rasterio(case["sources"])}
 runs = {name: [] for name in functions}
 for _ in range(case["runs"]):
     for name, f in functions.items():
@@ -212,6 +216,11 @@ def _products(root: Path, base_url: str, tile: int) -> tuple[list[Record], list[
     return collections, records
 
 
+def _source(identifier: str) -> str:
+    """Where the container sees the provider's copy of a scene (``_products`` lays them out)."""
+    return f"{SOURCE}/s2/{identifier}/{identifier}_reflectance.tif"
+
+
 def _cases(tile: int, mount: str, layout: dict[str, str]) -> list[dict[str, Any]]:
     span = tile * PIXEL
     margin = (tile // 8 + 3) * PIXEL  # off the 512-pixel block grid
@@ -230,6 +239,7 @@ def _cases(tile: int, mount: str, layout: dict[str, str]) -> list[dict[str, Any]
             "name": f"stack, {interleave}-interleaved",
             "group_by": "time",
             "files": [[f"{mount}/{layout[k]}"] for k in mine if "STACK" in k],
+            "sources": [[_source(k)] for k in mine if "STACK" in k],
             "time": ["2023-05-31", "2023-06-30"],
             "bounds": [WEST + margin, NORTH - margin - 0.75 * span,
                        WEST + margin + 0.75 * span, NORTH - margin],
@@ -238,6 +248,7 @@ def _cases(tile: int, mount: str, layout: dict[str, str]) -> list[dict[str, Any]
             "name": f"mosaic, {interleave}-interleaved",
             "group_by": "solar_day",
             "files": [[f"{mount}/{layout[k]}" for k in mine if "MOSAIC" in k]],
+            "sources": [[_source(k) for k in mine if "MOSAIC" in k]],
             "time": ["2023-07-10", "2023-07-12"],
             "bounds": [cx - span / 2, cy - span / 2, cx + span / 2, cy + span / 2],
         })  # fmt: skip
@@ -298,6 +309,8 @@ async def run(work: Path, tile: int) -> list[dict[str, Any]]:
                         "host",
                         "-v",
                         f"{report.volume}:{mount}:ro",
+                        "-v",
+                        f"{s.provider.root}:{SOURCE}:ro",
                         "-e",
                         f"ODC_DEFAULT_DB_URL={url.get_secret_value()}",
                         "-e",
