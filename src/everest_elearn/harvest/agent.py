@@ -8,16 +8,16 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from everest_elearn.catalogue.ingest.outcome import Problem
 from everest_elearn.catalogue.model import Record
 from everest_elearn.catalogue.service import Catalogue
 from everest_elearn.errors import Conflict, EverestError, InvalidInput, NotFound
 from everest_elearn.harvest.checkpoint import Checkpoints, SourceState, owner_id
-from everest_elearn.harvest.fetch import Limits, backoff_delay, safe_url
+from everest_elearn.harvest.fetch import Limits, safe_url
 from everest_elearn.harvest.harvester import Cursor, LimitReached, latest
 from everest_elearn.harvest.kinds import build_harvester
+from everest_elearn.harvest.recording import Mirror, check_limits, finish, store
 from everest_elearn.harvest.report import RunReport
 from everest_elearn.harvest.sources import SourceConfig, parse
 from everest_elearn.security.identity import Identity, Role
@@ -25,12 +25,6 @@ from everest_elearn.settings import HarvestSettings, Settings
 
 log = logging.getLogger(__name__)
 AGENT = Identity("data-agent", frozenset({Role.AGENT}))
-
-
-class Mirror(Protocol):
-    """The gateway's "mirror this product ahead of need" (``Gateway.mirror``)."""
-
-    async def mirror(self, product: Record, identity: Identity) -> list[str]: ...
 
 
 Progress = Callable[[RunReport], None]
@@ -150,7 +144,9 @@ class Agent:
                 async with pages as stream:
                     async for page in stream:
                         run_mark = latest(run_mark, page.mark)
-                        await self._store(config, page.records, report)
+                        await store(
+                            self.catalogue, self.identity, self.mirror, config, page.records, report
+                        )
                         report.pages += 1
                         report.bytes += page.bytes
                         report.skipped += page.skipped
@@ -164,95 +160,48 @@ class Agent:
                         if progress:
                             progress(report)
                         if page.resume is not None:
-                            self._check_limits(config.limits, report)
-            await self._finish(config, report, "ok", None, since=latest(state.since, run_mark))
+                            check_limits(config.limits, report)
+            await finish(
+                self.checkpoints, config, report, "ok", None, since=latest(state.since, run_mark)
+            )
         except TimeoutError:
             message = f"stopped after {config.limits.seconds:g} s (limit seconds)"
-            await self._finish(config, report, "limited", message)
+            await finish(self.checkpoints, config, report, "limited", message)
         except LimitReached as exc:
-            await self._finish(config, report, "limited", f"{exc} (limit {exc.limit})")
+            await finish(self.checkpoints, config, report, "limited", f"{exc} (limit {exc.limit})")
         except EverestError as exc:
-            await self._finish(config, report, "failed", str(exc), failures=state.failures + 1)
+            await finish(
+                self.checkpoints, config, report, "failed", str(exc), failures=state.failures + 1
+            )
         except asyncio.CancelledError:
             # The agent is stopping: say so; the checkpoint already holds where to go on.
             with contextlib.suppress(Exception):
                 await asyncio.shield(
-                    self._finish(config, report, "interrupted", "the agent stopped during the run")
+                    finish(
+                        self.checkpoints,
+                        config,
+                        report,
+                        "interrupted",
+                        "the agent stopped during the run",
+                    )
                 )
             raise
         except Exception as exc:  # a bug below us fails this run, never the agent
             log.exception("harvest %s: unexpected error", config.name)
             message = f"internal error: {type(exc).__name__}: {str(exc)[:200]}"
-            await self._finish(config, report, "failed", message, failures=state.failures + 1)
+            await finish(
+                self.checkpoints, config, report, "failed", message, failures=state.failures + 1
+            )
         finally:
             if harvester is not None:
                 with contextlib.suppress(Exception):
                     await harvester.close()
         return report
 
-    @staticmethod
-    def _check_limits(limits: Limits, report: RunReport) -> None:
-        if report.pages >= limits.pages:
-            raise LimitReached("pages", f"stopped after {report.pages} pages")
-        if report.received >= limits.records:
-            raise LimitReached("records", f"stopped after {report.received} records")
-
     async def _collections(self, records: list[Record]) -> None:
         missing = [r for r in records if await self.catalogue.store.get(r.identifier) is None]
         if missing:
             await self.catalogue.upsert(missing, self.identity)
-
-    async def _store(self, config: SourceConfig, records: list[Record], report: RunReport) -> None:
-        if not records:
-            return
-        outcomes = await self.catalogue.upsert(records, self.identity, partial=True)
-        for record, outcome in zip(records, outcomes, strict=True):
-            if outcome.rejected:
-                report.reject(Problem(outcome.rejected, None, record.identifier, config.name))
-                continue
-            if outcome.created:
-                report.created += 1
-            else:
-                report.updated += 1
-            if config.mirror and self.mirror is not None and outcome.created:
-                try:
-                    report.mirrored += len(await self.mirror.mirror(record, self.identity))
-                except EverestError as exc:
-                    report.mirror_errors.append(f"{record.identifier}: {exc}")
-
-    async def _finish(
-        self,
-        config: SourceConfig,
-        report: RunReport,
-        outcome: str,
-        error: str | None,
-        since: datetime | None = None,
-        failures: int = 0,
-    ) -> None:
-        report.state, report.error = outcome, error
-        now = datetime.now(UTC)
-        values: dict[str, Any] = {
-            "state": outcome, "last_finished": now, "last_error": error,
-            "failures": failures, "last_run": report.to_dict(),
-        }  # fmt: skip
-        if outcome == "ok":
-            values.update(since=since, resume=None, run_mark=None, last_success=now)
-        state = await self.checkpoints.get(config.name)
-        totals = dict(state.totals or {})
-        for key in ("pages", "received", "created", "updated", "skipped", "rejected", "mirrored"):
-            totals[key] = totals.get(key, 0) + int(getattr(report, key))
-        values["totals"] = totals
-        if failures:
-            delay = backoff_delay(failures, config.limits)
-            if config.schedule:
-                delay = min(delay, config.schedule.total_seconds())
-            values["next_due"] = now + timedelta(seconds=delay)
-        elif config.schedule:
-            values["next_due"] = now + config.schedule
-        await self.checkpoints.update(config.name, **values)
-        level = logging.INFO if outcome == "ok" else logging.WARNING
-        log.log(level, "harvest %s: %s, %d stored, %d rejected%s", config.name, outcome,
-                report.created + report.updated, report.rejected, f": {error}" if error else "")  # fmt: skip
 
     # --- the schedule -------------------------------------------------------------------------
 
