@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from everest_elearn.catalogue.service import Catalogue
 from everest_elearn.security.identity import ChainResolver, Identity, Role
 from everest_elearn.settings import Settings
 from tests.fixtures.osmem import engine_settings
+from tests.fixtures.provider import free_port
 
 ADMIN = Identity("admin", frozenset({Role.ADMIN}))
 MEMBER_TOKEN = "member-of-team-a"
@@ -261,17 +261,10 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def server(catalogue_settings: Settings) -> Iterator[str]:
     """The agency on a loopback uvicorn server over the same catalogue file; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "EVEREST_DATA_DIR": str(catalogue_settings.data_dir),
