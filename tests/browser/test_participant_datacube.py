@@ -9,6 +9,7 @@ import json
 import re
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,14 +71,26 @@ async def index_package(odc_db_url: str, package_dir: Path) -> SecretStr:
         await index.close()
 
 
-@pytest.fixture(scope="module")
-def datacube_hub(
+@dataclass(frozen=True)
+class CourseHubSetup:
+    """What a hub serving the course package needs: its settings, state folder, tag and token."""
+
+    env: dict[str, str]
+    data_dir: Path
+    tag: str
+    token: str
+
+
+def course_hub_setup(
     oidc_provider: OidcProvider,
     hub_ports: dict[str, int],
     notebook_image: BuiltImage,
     odc_db_url: str,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Hub]:
+    group: str,
+) -> CourseHubSetup:
+    """Index the package in the ODC database, fill its package volume, open the course "forest"
+    to the provider's ``group`` and make the hub's settings, with the ODC read-only login."""
     data_dir = tmp_path_factory.mktemp("dchub")
     tag = "t" + secrets.token_hex(4)
     package_dir = tmp_path_factory.mktemp("package") / PACKAGE
@@ -93,17 +106,30 @@ def datacube_hub(
     service = CourseService(SqliteCourseStore(data_dir / "courses.sqlite"))
     asyncio.run(
         service.create(
-            Course("forest", "Forests", packages=(PackageRef(PACKAGE, tag),),
-                   idp_groups=("cohort-forest-2025",))
+            Course("forest", "Forests", packages=(PackageRef(PACKAGE, tag),), idp_groups=(group,))
         )
-    )  # fmt: skip
+    )
     token = secrets.token_hex(24)
     env = hub_env(data_dir, hub_ports, notebook_image.tag, oidc_provider, tag, token)
     env["EVEREST_HUB__CONTAINER_LABELS"] = json.dumps({"everest.test-hub": tag})
     env["EVEREST_HUB__MEM_LIMIT"] = "3G"
     env["EVEREST_DATACUBE__DB_URL"] = odc_db_url
     env["EVEREST_DATACUBE__READONLY_PASSWORD"] = password.get_secret_value()
-    running = start_hub(env, data_dir, tag, token)
+    return CourseHubSetup(env, data_dir, tag, token)
+
+
+@pytest.fixture(scope="module")
+def datacube_hub(
+    oidc_provider: OidcProvider,
+    hub_ports: dict[str, int],
+    notebook_image: BuiltImage,
+    odc_db_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Hub]:
+    setup = course_hub_setup(
+        oidc_provider, hub_ports, notebook_image, odc_db_url, tmp_path_factory, "cohort-forest-2025"
+    )
+    running = start_hub(setup.env, setup.data_dir, setup.tag, setup.token)
     try:
         yield running
     finally:

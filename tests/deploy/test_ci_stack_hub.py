@@ -7,10 +7,7 @@ the socket, the course package is there read-only and a notebook cell ``dc.load`
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
-import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,18 +18,15 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
-from everest_elearn.courses.backends.sqlite import SqliteCourseStore
-from everest_elearn.courses.model import Course, PackageRef
-from everest_elearn.courses.service import CourseService
 from everest_elearn.images import BuiltImage, ImageBuilder
 from tests.browser.test_login import sign_in
 from tests.browser.test_participant_datacube import (
     PACKAGE,
-    index_package,
+    course_hub_setup,
     notebook_json,
     run_notebook,
 )
-from tests.fixtures.hub import ROOT, Hub, hub_env, stop_hub
+from tests.fixtures.hub import ROOT, Hub, stop_hub
 from tests.fixtures.images import images_settings
 from tests.fixtures.oidc import OidcProvider
 
@@ -121,32 +115,11 @@ def container_hub(
     odc_db_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ContainerHub]:
-    data_dir = tmp_path_factory.mktemp("cihub")
-    tag = "t" + secrets.token_hex(4)
-    package_dir = tmp_path_factory.mktemp("cipackage") / PACKAGE
-    password = asyncio.run(index_package(odc_db_url, package_dir))
-    client = docker.from_env()
-    volume = f"everest-pkg-{PACKAGE}-{tag}"
-    client.volumes.create(volume, labels={"everest.kind": "package"})
-    client.containers.run(
-        notebook_image.tag, ["cp", "-a", "/src/.", "/dst/"], user="0", network_mode="none",
-        remove=True,
-        volumes={str(package_dir): {"bind": "/src", "mode": "ro"}, volume: {"bind": "/dst", "mode": "rw"}},
-    )  # fmt: skip
-    service = CourseService(SqliteCourseStore(data_dir / "courses.sqlite"))
-    asyncio.run(
-        service.create(
-            Course("forest", "Forests", packages=(PackageRef(PACKAGE, tag),),
-                   idp_groups=("cohort-ocean-2025",))
-        )
-    )  # fmt: skip
-    token = secrets.token_hex(24)
-    env = hub_env(data_dir, hub_ports, notebook_image.tag, oidc_provider, tag, token)
-    env["EVEREST_HUB__CONTAINER_LABELS"] = json.dumps({"everest.test-hub": tag})
-    env["EVEREST_HUB__MEM_LIMIT"] = "3G"
-    env["EVEREST_DATACUBE__DB_URL"] = odc_db_url
-    env["EVEREST_DATACUBE__READONLY_PASSWORD"] = password.get_secret_value()
-    running = start_hub_container(hub_image, env, data_dir, tag)
+    # The course opens to bob's cohort: the test signs bob in (see there why not alice).
+    setup = course_hub_setup(
+        oidc_provider, hub_ports, notebook_image, odc_db_url, tmp_path_factory, "cohort-ocean-2025"
+    )
+    running = start_hub_container(hub_image, setup.env, setup.data_dir, setup.tag)
     try:
         yield running
     finally:
