@@ -8,10 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
-from everest_elearn.api.deps import IdentityDep
+from everest_elearn.api.deps import IdentityDep, lifespan_service
 from everest_elearn.catalogue.factory import create_store
 from everest_elearn.catalogue.service import Catalogue
-from everest_elearn.errors import BackendUnavailable
 from everest_elearn.settings import Settings
 
 
@@ -28,9 +27,7 @@ async def lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
 
 
 def get_catalogue(request: Request) -> Catalogue:
-    catalogue: Catalogue | None = getattr(request.app.state, "catalogue", None)
-    if catalogue is None:  # the lifespan has not run (or failed to open the store)
-        raise BackendUnavailable("catalogue", retry_after=10)
+    catalogue: Catalogue = lifespan_service(request, "catalogue", "catalogue", retry_after=10)
     return catalogue
 
 

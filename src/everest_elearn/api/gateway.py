@@ -11,9 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from everest_elearn.api.deps import IdentityDep
+from everest_elearn.api.deps import IdentityDep, lifespan_service
 from everest_elearn.api.sendfile import FileStreamResponse
-from everest_elearn.errors import BackendUnavailable, Forbidden, Unauthorized
+from everest_elearn.errors import Forbidden, Unauthorized
 from everest_elearn.gateway.delivery import FileStream, ProductLookup, Redirect
 from everest_elearn.gateway.factory import build_gateway
 from everest_elearn.gateway.ranges import RangeNotSatisfiable, parse_range
@@ -38,9 +38,7 @@ async def lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
 
 
 def get_gateway(request: Request) -> Gateway:
-    gateway: Gateway | None = getattr(request.app.state, "gateway", None)
-    if gateway is None:
-        raise BackendUnavailable("gateway")
+    gateway: Gateway = lifespan_service(request, "gateway", "gateway")
     return gateway
 
 

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from everest_elearn.api.deps import IdentityDep
-from everest_elearn.errors import BackendUnavailable, Forbidden, NotFound, Unauthorized
+from everest_elearn.api.deps import IdentityDep, lifespan_service
+from everest_elearn.errors import Forbidden, NotFound, Unauthorized
 from everest_elearn.harvest.agent import Agent, from_settings
 from everest_elearn.security.identity import Identity, Role
 from everest_elearn.settings import Settings
@@ -46,9 +46,7 @@ async def lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
 
 
 def get_agent(request: Request) -> Agent:
-    agent: Agent | None = getattr(request.app.state, "harvest_agent", None)
-    if agent is None:
-        raise BackendUnavailable("harvest agent")
+    agent: Agent = lifespan_service(request, "harvest_agent", "harvest agent")
     return agent
 
 

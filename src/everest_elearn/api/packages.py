@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
-from everest_elearn.api.deps import IdentityDep
-from everest_elearn.errors import BackendUnavailable, InvalidInput
+from everest_elearn.api.deps import IdentityDep, lifespan_service
+from everest_elearn.errors import InvalidInput
 from everest_elearn.packages.results import ResultsService
 from everest_elearn.packages.service import PackageService
 from everest_elearn.packages.spec import PackageSpec, load_spec, parse_spec
@@ -42,16 +42,12 @@ async def lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
 
 
 def get_packages(request: Request) -> PackageService:
-    service: PackageService | None = getattr(request.app.state, "packages", None)
-    if service is None:
-        raise BackendUnavailable("packages", retry_after=10)
+    service: PackageService = lifespan_service(request, "packages", "packages", retry_after=10)
     return service
 
 
 def get_results(request: Request) -> ResultsService:
-    service: ResultsService | None = getattr(request.app.state, "results", None)
-    if service is None:
-        raise BackendUnavailable("packages", retry_after=10)
+    service: ResultsService = lifespan_service(request, "results", "packages", retry_after=10)
     return service
 
 
