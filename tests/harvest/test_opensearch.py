@@ -57,6 +57,16 @@ def resto_features(count: int) -> list[dict[str, Any]]:
     return out
 
 
+def resto_page(features: list[dict[str, Any]], request: Request) -> tuple[dict[str, Any], int, int]:
+    """The real resto answer holding the page of ``features`` the request asks for by index;
+    with that page's number and size."""
+    size = int(request.query["maxRecords"])
+    page = int(request.query.get("page") or 1)
+    document = real_json("opensearch/eodag-sara_search.json")
+    document["features"] = features[(page - 1) * size : page * size]
+    return document, page, size
+
+
 def resto_api(replay: Replay, features: list[dict[str, Any]]) -> None:
     replay.answer(
         "/description.xml",
@@ -75,10 +85,7 @@ def resto_api(replay: Replay, features: list[dict[str, Any]]) -> None:
     )
 
     def search(request: Request) -> Reply:
-        size = int(request.query["maxRecords"])
-        page = int(request.query.get("page") or 1)
-        document = real_json("opensearch/eodag-sara_search.json")
-        document["features"] = features[(page - 1) * size : page * size]
+        document, page, size = resto_page(features, request)
         links = [x for x in document["properties"]["links"] if x["rel"] != "next"]
         if page * size < len(features):
             links.append(
@@ -206,10 +213,7 @@ async def test_pages_by_index_when_a_source_sends_no_navigation_links(
     )
 
     def search(request: Request) -> Reply:
-        size = int(request.query["maxRecords"])
-        page = int(request.query.get("page") or 1)
-        document = real_json("opensearch/eodag-sara_search.json")
-        document["features"] = features[(page - 1) * size : page * size]
+        document = resto_page(features, request)[0]
         del document["properties"]["links"]
         return Reply(json.dumps(document).encode())
 
