@@ -16,10 +16,7 @@ from pathlib import Path
 import pytest_asyncio
 from pydantic import SecretStr
 
-from everest_elearn.catalogue.factory import create_store
-from everest_elearn.catalogue.service import Catalogue
 from everest_elearn.eo.course_data import course_products
-from everest_elearn.gateway.factory import build_gateway
 from everest_elearn.images import BuiltImage
 from everest_elearn.modules.validate import Runtime
 from everest_elearn.packages.backends.docker_ import DockerVolumes
@@ -27,7 +24,7 @@ from everest_elearn.packages.datacube import DatacubeIndex
 from everest_elearn.packages.service import PackageService
 from everest_elearn.samples import SampleProduct, fixtures_dir
 from everest_elearn.security.identity import Identity, Role
-from everest_elearn.settings import Settings
+from tests.fixtures.package_stack import package_service
 from tests.fixtures.provider import Provider
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,42 +48,20 @@ async def course(odc_db_url: str, notebook_image: BuiltImage) -> AsyncIterator[C
     root.mkdir()
     provider.start()
     products = course_products(root, f"http://127.0.0.1:{provider.port}/open", fixtures_dir(ROOT))
-    rules = base / "rules.yaml"
-    rules.write_text(
-        f"sources:\n  - name: course\n    url: http://127.0.0.1:{provider.port}/open/\n"
-        "rules:\n  - name: cache everything\n    strategy: cache\n"
-    )
-    settings = Settings(
-        data_dir=base / "data",
-        catalogue={"load_samples": False},
-        gateway={"rules_file": rules},
-        datacube={"db_url": odc_db_url},
-    )
-    store = create_store(settings)
-    await store.open()
-    catalogue = Catalogue(store)
-    collections = {p.collection.identifier: p.collection for p in products}
-    await catalogue.upsert(list(collections.values()), ADMIN)
-    await catalogue.upsert([p.record for p in products], ADMIN)
-    gateway = build_gateway(settings, {}, lookup=catalogue)
-    await gateway.start()
-    service = await PackageService.open(
-        settings, catalogue, gateway, volumes=DockerVolumes.connect()
-    )
-    index = DatacubeIndex(odc_db_url)
-    password = SecretStr(secrets.token_urlsafe(12))
-    await index.ensure_readonly_role("everest_reader", password)
-    reader = index.reader_url("everest_reader", password, host="127.0.0.1").get_secret_value()
-    await index.close()
-    # By id: "latest" moves when anyone rebuilds the image from another checkout.
-    tag = notebook_image.image_id
+    source = ("course", f"http://127.0.0.1:{provider.port}/open/")
+    volumes = DockerVolumes.connect()
     try:
-        yield Course(service, {p.record.identifier: p for p in products}, Runtime(tag, reader))
+        async with package_service(
+            base, source, products, volumes, ADMIN, datacube={"db_url": odc_db_url}
+        ) as service:
+            index = DatacubeIndex(odc_db_url)
+            password = SecretStr(secrets.token_urlsafe(12))
+            await index.ensure_readonly_role("everest_reader", password)
+            reader = index.reader_url("everest_reader", password, host="127.0.0.1")
+            await index.close()
+            # By id: "latest" moves when anyone rebuilds the image from another checkout.
+            runtime = Runtime(notebook_image.image_id, reader.get_secret_value())
+            yield Course(service, {p.record.identifier: p for p in products}, runtime)
     finally:
-        for build in await service.state.builds():
-            await service._delete(build.name, build.version)
-        await service.close()
-        await gateway.close()
-        await store.close()
         provider.stop()
         shutil.rmtree(base, ignore_errors=True)

@@ -17,10 +17,6 @@ import pytest
 import rasterio
 from pydantic import SecretStr
 
-from everest_elearn.catalogue.factory import create_store
-from everest_elearn.catalogue.service import Catalogue
-from everest_elearn.gateway.factory import build_gateway
-from everest_elearn.gateway.service import Gateway
 from everest_elearn.images import ImageBuilder
 from everest_elearn.packages.backends.docker_ import DockerVolumes
 from everest_elearn.packages.datacube import DatacubeIndex
@@ -28,8 +24,8 @@ from everest_elearn.packages.service import PackageService
 from everest_elearn.samples import SampleProduct, generate
 from everest_elearn.security.identity import Identity, Role
 from everest_elearn.settings import Settings
+from tests.fixtures.package_stack import package_service
 from tests.fixtures.provider import Provider
-from tests.packages.support import shut
 
 pytestmark = [pytest.mark.docker, pytest.mark.services]
 ADMIN = Identity("admin", frozenset({Role.ADMIN}))
@@ -61,30 +57,11 @@ class World:
 @pytest.fixture
 async def world(tmp_path: Path, provider: Provider, odc_db_url: str) -> AsyncIterator[World]:
     samples = generate(provider.root, base_url=f"{provider.url}/open")
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(
-        f"sources:\n  - name: provider\n    url: {provider.url}/open/\n"
-        "rules:\n  - name: cache everything\n    strategy: cache\n"
-    )
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        catalogue={"load_samples": False},
-        gateway={"rules_file": rules},
-        datacube={"db_url": odc_db_url},
-    )
-    store = create_store(settings)
-    await store.open()
-    catalogue = Catalogue(store)
-    collections = {s.collection.identifier: s.collection for s in samples}
-    await catalogue.upsert(list(collections.values()), ADMIN)
-    await catalogue.upsert([s.record for s in samples], ADMIN)
-    gateway: Gateway = build_gateway(settings, {}, lookup=catalogue)
-    await gateway.start()
-    service = await PackageService.open(
-        settings, catalogue, gateway, volumes=DockerVolumes.connect()
-    )
-    yield World(service, samples, odc_db_url)
-    await shut(service, gateway.close, store.close)
+    source = ("provider", f"{provider.url}/open/")
+    volumes = DockerVolumes.connect()
+    db = {"db_url": odc_db_url}
+    async with package_service(tmp_path, source, samples, volumes, ADMIN, datacube=db) as service:
+        yield World(service, samples, odc_db_url)
 
 
 def notebook_image(settings: Settings) -> str:

@@ -15,21 +15,16 @@ import numpy as np
 import pytest
 import rasterio
 
-from everest_elearn.catalogue.factory import create_store
-from everest_elearn.catalogue.service import Catalogue
 from everest_elearn.eo.course_data import meris_product
 from everest_elearn.eo.dimap import open_dimap
-from everest_elearn.gateway.factory import build_gateway
 from everest_elearn.packages.backends.directory import DirectoryVolumes
 from everest_elearn.packages.datacube import DatacubeIndex
 from everest_elearn.packages.geocoding import TIE_POINTS
 from everest_elearn.packages.manifest import MANIFEST_PATH
-from everest_elearn.packages.service import PackageService
 from everest_elearn.samples import SampleProduct, fixtures_dir, generate
 from everest_elearn.security.identity import Identity, Role
-from everest_elearn.settings import Settings
+from tests.fixtures.package_stack import package_service
 from tests.fixtures.provider import Provider
-from tests.packages.support import shut
 
 pytestmark = pytest.mark.services
 ADMIN = Identity("admin", frozenset({Role.ADMIN}))
@@ -63,40 +58,28 @@ async def built(tmp_path: Path, provider: Provider, odc_db_url: str) -> AsyncIte
         )
     shutil.copytree(fixtures_dir(ROOT) / "meris", provider.root / "real" / "meris")
     meris = meris_product(provider.root / "real", f"{provider.url}/open/real")
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(
-        f"sources:\n  - name: provider\n    url: {provider.url}/open/\n"
-        "rules:\n  - name: pipe\n    strategy: pipe\n"
-    )
     mount_root = tmp_path / "mnt"  # where the datasets' paths point: a link to the volume here
-    settings = Settings(data_dir=tmp_path / "data", catalogue={"load_samples": False},
-                        gateway={"rules_file": rules},
-                        datacube={"db_url": odc_db_url, "mount_root": str(mount_root)})  # fmt: skip
-    store = create_store(settings)
-    await store.open()
-    catalogue = Catalogue(store)
     products = [*samples, meris]
-    await catalogue.upsert(list({p.collection.identifier: p.collection for p in products}.values()),
-                           ADMIN)  # fmt: skip
-    await catalogue.upsert([p.record for p in products], ADMIN)
-    gateway = build_gateway(settings, {}, lookup=catalogue)
-    await gateway.start()
+    source = ("provider", f"{provider.url}/open/")
     volumes = DirectoryVolumes(tmp_path / "volumes")
-    service = await PackageService.open(settings, catalogue, gateway, volumes=volumes)
-    spec = {"name": "props", "version": "1", "licence": "CC-BY-4.0 (synthetic) and MIT (MERIS)",
-            "max_size": "200 MB",
-            "contents": [{"products": [p.record.identifier for p in products]}]}  # fmt: skip
-    index = DatacubeIndex(odc_db_url)
-    try:
-        report = await service.build(spec, ADMIN)
-        package_dir = tmp_path / "volumes" / report.volume
-        mount_root.mkdir()
-        (mount_root / "props").symlink_to(package_dir)
-        manifest = json.loads((package_dir / MANIFEST_PATH).read_text())
-        dc = datacube.Datacube(index=index._connect())
-        yield Built(report, manifest, samples, meris, dc, package_dir)
-    finally:
-        await shut(service, index.close, gateway.close, store.close)
+    datacube_settings = {"db_url": odc_db_url, "mount_root": str(mount_root)}
+    async with package_service(
+        tmp_path, source, products, volumes, ADMIN, strategy="pipe", datacube=datacube_settings
+    ) as service:
+        spec = {"name": "props", "version": "1", "licence": "CC-BY-4.0 (synthetic) and MIT (MERIS)",
+                "max_size": "200 MB",
+                "contents": [{"products": [p.record.identifier for p in products]}]}  # fmt: skip
+        index = DatacubeIndex(odc_db_url)
+        try:
+            report = await service.build(spec, ADMIN)
+            package_dir = tmp_path / "volumes" / report.volume
+            mount_root.mkdir()
+            (mount_root / "props").symlink_to(package_dir)
+            manifest = json.loads((package_dir / MANIFEST_PATH).read_text())
+            dc = datacube.Datacube(index=index._connect())
+            yield Built(report, manifest, samples, meris, dc, package_dir)
+        finally:
+            await index.close()
 
 
 def _ids(datasets: Any) -> set[str]:
