@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -42,12 +41,9 @@ def module_folders(path: Path) -> list[Path]:
 
 
 async def _run_all(settings: Settings, modules: list[Module], out: Path) -> list[Validation]:
-    from everest_elearn.catalogue.factory import create_store
-    from everest_elearn.catalogue.service import Catalogue
-    from everest_elearn.gateway.factory import build_gateway
+    from everest_elearn.cli.packages import local_service
     from everest_elearn.images import ImageBuilder
     from everest_elearn.packages.datacube import DatacubeIndex
-    from everest_elearn.packages.service import PackageService
 
     if settings.datacube.db_url is None:
         raise InvalidInput("datacube.db_url", "set the ODC database (EVEREST_DATACUBE__DB_URL)")
@@ -62,23 +58,13 @@ async def _run_all(settings: Settings, modules: list[Module], out: Path) -> list
     finally:
         await index.close()
     runtime = Runtime(image.image_id, reader.get_secret_value(), settings.datacube.mount_root)
-    store = create_store(settings)
-    await store.open()
-    catalogue = Catalogue(store)
-    gateway = build_gateway(settings, os.environ, lookup=catalogue)
-    await gateway.start()
-    service = await PackageService.open(settings, catalogue, gateway)
     outcomes = []
-    try:
+    async with local_service(settings) as service:
         for module in modules:
             console.print(
                 f"[bold]{module.meta.id}[/]: package {module.spec.name} {module.spec.version}"
             )
             outcomes.append(await validate(module, service, OPERATOR, runtime, out))
-    finally:
-        await service.close()
-        await gateway.close()
-        await store.close()
     return outcomes
 
 

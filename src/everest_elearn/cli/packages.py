@@ -19,7 +19,7 @@ from everest_elearn.packages.results import ResultsService
 from everest_elearn.packages.service import PackageService
 from everest_elearn.packages.spec import format_size, load_spec
 from everest_elearn.security.identity import Identity, Role
-from everest_elearn.settings import load_settings
+from everest_elearn.settings import Settings, load_settings
 
 app = typer.Typer(
     help="Data packages: validate, estimate, build, list, status, delete; shares of results: "
@@ -34,13 +34,12 @@ SpecFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="spe
 
 
 @asynccontextmanager
-async def _service() -> AsyncIterator[PackageService]:
+async def local_service(settings: Settings) -> AsyncIterator[PackageService]:
+    """The packages service over this host's catalogue and gateway, closed with them on exit."""
     from everest_elearn.catalogue.factory import create_store
     from everest_elearn.catalogue.service import Catalogue
     from everest_elearn.gateway.factory import build_gateway
 
-    settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = create_store(settings)
     await store.open()
     catalogue = Catalogue(store)
@@ -53,6 +52,14 @@ async def _service() -> AsyncIterator[PackageService]:
         await service.close()
         await gateway.close()
         await store.close()
+
+
+@asynccontextmanager
+async def _service() -> AsyncIterator[PackageService]:
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    async with local_service(settings) as service:
+        yield service
 
 
 def _run(work: Callable[[PackageService], Awaitable[T]]) -> T:
