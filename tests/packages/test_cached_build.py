@@ -23,7 +23,6 @@ from everest_elearn.errors import UpstreamError
 from everest_elearn.gateway.factory import build_gateway
 from everest_elearn.gateway.service import Gateway
 from everest_elearn.packages.backends.directory import DirectoryVolumes
-from everest_elearn.packages.backends.docker_ import DockerVolumes
 from everest_elearn.packages.backends.hostfiles import COPY_STEP
 from everest_elearn.packages.manifest import MANIFEST_PATH
 from everest_elearn.packages.service import PackageService
@@ -77,21 +76,8 @@ async def _world(
         await shut(service, gateway.close, store.close)
 
 
-@pytest.fixture(
-    params=[
-        "directory",
-        pytest.param("docker", marks=pytest.mark.docker),
-        pytest.param("docker-api", marks=pytest.mark.docker),
-    ]
-)
-async def world(
-    request: pytest.FixtureRequest, tmp_path: Path, provider: Provider
-) -> AsyncIterator[World]:
-    volumes: Volumes = (
-        DirectoryVolumes(tmp_path / "volumes")
-        if request.param == "directory"
-        else DockerVolumes.connect(host_access=request.param == "docker")
-    )
+@pytest.fixture
+async def world(volumes: Volumes, tmp_path: Path, provider: Provider) -> AsyncIterator[World]:
     async for made in _world(tmp_path, provider, volumes):
         yield made
 

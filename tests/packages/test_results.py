@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 
 from everest_elearn.errors import Forbidden, InvalidInput
-from everest_elearn.packages.backends.directory import DirectoryVolumes
-from everest_elearn.packages.backends.docker_ import DockerVolumes
 from everest_elearn.packages.manifest import MANIFEST_PATH
 from everest_elearn.packages.results import ResultsService, results_volume_name
 from everest_elearn.packages.service import PackageService
@@ -28,20 +26,8 @@ async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-@pytest.fixture(
-    params=[
-        "directory",
-        pytest.param("docker", marks=pytest.mark.docker),
-        # The same engine reached only through its API, as a remote engine is.
-        pytest.param("docker-api", marks=pytest.mark.docker),
-    ]
-)
-async def results(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ResultsService]:
-    volumes: Volumes = (
-        DirectoryVolumes(tmp_path / "volumes")
-        if request.param == "directory"
-        else DockerVolumes.connect(host_access=request.param == "docker")
-    )
+@pytest.fixture
+async def results(volumes: Volumes, tmp_path: Path) -> AsyncIterator[ResultsService]:
     gateway = Gateway()
     service = await PackageService.open(
         Settings(data_dir=tmp_path / "data"), Catalogue([]), gateway, volumes=volumes

@@ -12,7 +12,6 @@ import pytest
 
 from everest_elearn.errors import InvalidInput, NotFound
 from everest_elearn.packages.backends import open_volumes
-from everest_elearn.packages.backends.directory import DirectoryVolumes
 from everest_elearn.packages.backends.docker_ import DockerVolumes
 from everest_elearn.packages.volumes import Volumes
 from everest_elearn.settings import Settings
@@ -23,20 +22,10 @@ async def chunks_of(data: bytes, size: int = 65536) -> AsyncIterator[bytes]:
         yield data[start : start + size]
 
 
-@pytest.fixture(
-    params=[
-        "directory",
-        pytest.param("docker", marks=pytest.mark.docker),
-        # The same engine reached only through its API, as a remote engine is.
-        pytest.param("docker-api", marks=pytest.mark.docker),
-    ]
-)
-async def volumes(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Volumes]:
-    backend: Volumes
-    if request.param == "directory":
-        backend = DirectoryVolumes(tmp_path / "volumes")
-    else:
-        backend = DockerVolumes.connect(host_access=request.param == "docker")
+@pytest.fixture
+async def volumes(volumes: Volumes) -> AsyncIterator[Volumes]:
+    """Each backend of the conftest, removing the volumes ``fresh`` named after the test."""
+    backend = volumes
     made: list[str] = []
     backend.made = made  # type: ignore[attr-defined]
     yield backend
