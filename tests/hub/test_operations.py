@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -11,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.fixtures.hub import Hub, hub_env, start_hub, stop_hub
+from tests.fixtures.hub import Hub, tagged_hub
 from tests.fixtures.oidc import OidcProvider
 
 pytestmark = [pytest.mark.docker, pytest.mark.services]
@@ -27,17 +25,9 @@ def busy_hub(
 ) -> Iterator[Hub]:
     """One container start at a time, and servers culled after IDLE seconds without activity."""
     data_dir = tmp_path_factory.mktemp("busyhub")
-    tag = "t" + secrets.token_hex(4)
-    token = secrets.token_hex(24)
-    env = hub_env(data_dir, hub_ports, singleuser_image, oidc_provider, tag, token)
-    env["EVEREST_HUB__CONTAINER_LABELS"] = json.dumps({"everest.test-hub": tag})
-    env["EVEREST_HUB__CONCURRENT_SPAWN_LIMIT"] = "1"
-    env["EVEREST_HUB__IDLE_TIMEOUT"] = str(IDLE)
-    running = start_hub(env, data_dir, tag, token)
-    try:
+    settings = {"EVEREST_HUB__CONCURRENT_SPAWN_LIMIT": "1", "EVEREST_HUB__IDLE_TIMEOUT": str(IDLE)}
+    with tagged_hub(data_dir, hub_ports, singleuser_image, oidc_provider, settings) as running:
         yield running
-    finally:
-        stop_hub(running)
 
 
 def test_second_spawn_waits_in_the_queue_and_is_told_its_place(busy_hub: Hub) -> None:
