@@ -7,7 +7,6 @@ own process on loopback, measured with the same client loop as pycsw (see ``pycs
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from tests.fixtures.provider import free_port
 
 from bench.catalogue import queries
 
@@ -37,12 +37,6 @@ def create_app() -> FastAPI:
     return app
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def url_for(base: str, spec: dict[str, Any]) -> str:
     """The bench query in the OpenSearch EO vocabulary of the product description document."""
     w, s, e, n = spec["box"]
@@ -62,7 +56,7 @@ def url_for(base: str, spec: dict[str, Any]) -> str:
 
 def measure(db: Path, specs: list[dict[str, Any]]) -> dict[str, float]:
     """p50/p95/mean latency and mean hits of the specs through HTTP (Atom with facets)."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "EVEREST_CATALOGUE__SQLITE_PATH": str(db),
@@ -95,16 +89,9 @@ def measure(db: Path, specs: list[dict[str, Any]]) -> dict[str, float]:
                     break
                 except httpx.TransportError:
                     time.sleep(0.5)
-            times, hits = [], []
             for spec in specs[:10]:  # warm the page cache, as for the in-process figures
                 client.get(url_for(base, spec)).raise_for_status()
-            for spec in specs:
-                started = time.perf_counter()
-                response = client.get(url_for(base, spec))
-                times.append((time.perf_counter() - started) * 1000)
-                response.raise_for_status()
-                hits.append(queries.atom_total(response.text))
+            return queries.timed_atom(client, lambda spec: url_for(base, spec), specs)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return queries.summary(times, hits)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.fixtures.provider import free_port
 
 from bench.catalogue import queries
 
@@ -26,12 +25,6 @@ def ensure_venv() -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", *REQUIREMENTS], check=True)
     return python
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def url_for(base: str, spec: dict[str, Any]) -> str:
@@ -76,7 +69,7 @@ def run(workdir: Path, jsonl: Path, specs: list[dict[str, Any]]) -> dict[str, fl
     load = json.loads(loaded.stdout.strip().splitlines()[-1])
     single_n, single_s = load["per_record"]
     bulk_n, bulk_s = load["bulk"]
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(python), str(APP), "serve", str(db), str(port)],
         stdout=subprocess.PIPE,
@@ -88,20 +81,14 @@ def run(workdir: Path, jsonl: Path, specs: list[dict[str, Any]]) -> dict[str, fl
         assert server.stdout is not None
         server.stdout.readline()  # "ready"
         base = f"http://127.0.0.1:{port}/"
-        times, hits = [], []
         with httpx.Client(timeout=600) as client:
             client.get(url_for(base, specs[0])).raise_for_status()  # warm up
-            for spec in specs:
-                started = time.perf_counter()
-                response = client.get(url_for(base, spec))
-                times.append((time.perf_counter() - started) * 1000)
-                response.raise_for_status()
-                hits.append(queries.atom_total(response.text))
+            timed = queries.timed_atom(client, lambda spec: url_for(base, spec), specs)
     finally:
         server.terminate()
         server.wait(timeout=30)
     return {
-        **queries.summary(times, hits),
+        **timed,
         "single_rate": single_n / single_s if single_s else 0.0,
         "ingest_rate": (single_n + bulk_n) / (single_s + bulk_s),
     }
