@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fixtures.agency import wait_healthy
 from tests.fixtures.provider import Provider, free_port
 from tests.gateway.conftest import write_file
 
@@ -39,20 +40,6 @@ class Agencies:
 
     def client(self, index: int) -> httpx.Client:
         return httpx.Client(base_url=self.urls[index], headers=AUTH, timeout=60)
-
-
-def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the agency at {url} exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the agency at {url} did not start")
 
 
 @pytest.fixture
@@ -96,7 +83,7 @@ rules:
                     env=env,
                 )
             )
-            _wait(url, processes[-1])
+            wait_healthy(url, processes[-1])
         yield Agencies(urls, provider, processes)
     finally:
         for process in processes:
