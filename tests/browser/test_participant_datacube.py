@@ -136,7 +136,20 @@ def datacube_hub(
         stop_hub(running)
 
 
+def open_data_folder(context: BrowserContext) -> None:
+    """The course package is in the file browser, under data/."""
+    page = context.pages[-1]
+    page.locator(".jp-DirListing-item", has_text="data").first.dblclick()
+    expect(page.locator(".jp-DirListing-item", has_text=PACKAGE)).to_be_visible()
+
+
 def run_notebook(context: BrowserContext, hub: Hub, user: str) -> Any:
+    """Write the notebook whose cell ``dc.load``s the package into the user's results/, run it
+    in JupyterLab and return the cell's output."""
+    hub.container(user).exec_run(
+        ["python3", "-c",
+         f"open('/home/jovyan/results/check.ipynb','w').write({notebook_json()!r})"]
+    )  # fmt: skip
     page = context.pages[-1]
     page.goto(f"{hub.url}/user/{user}/lab/tree/results/check.ipynb")
     cell = page.locator(".jp-Cell").first
@@ -158,11 +171,7 @@ def test_participant_loads_course_data_in_a_notebook(
     hub = datacube_hub
     alice = oidc_provider.users["alice"]
     sign_in(browser_context, hub, alice.username, alice.password)
-    page = browser_context.pages[-1]
-
-    # The course package is in the file browser, under data/.
-    page.locator(".jp-DirListing-item", has_text="data").first.dblclick()
-    expect(page.locator(".jp-DirListing-item", has_text=PACKAGE)).to_be_visible()
+    open_data_folder(browser_context)
 
     container = hub.container("alice")
     denied = container.exec_run(["touch", f"/home/jovyan/data/{PACKAGE}/x"])
@@ -170,10 +179,6 @@ def test_participant_loads_course_data_in_a_notebook(
     env = dict(e.split("=", 1) for e in container.attrs["Config"]["Env"])
     assert env["ODC_DEFAULT_DB_URL"].startswith("postgresql+psycopg2://everest_reader:")
 
-    container.exec_run(
-        ["python3", "-c",
-         f"open('/home/jovyan/results/check.ipynb','w').write({notebook_json()!r})"]
-    )  # fmt: skip
     text = run_notebook(browser_context, hub, "alice")
     assert re.search(r"LOADED \{.*'time': 2", text), text
 

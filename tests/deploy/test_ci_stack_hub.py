@@ -16,14 +16,14 @@ from pathlib import Path
 import docker
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext
 
 from everest_elearn.images import BuiltImage, ImageBuilder
 from tests.browser.test_login import sign_in
 from tests.browser.test_participant_datacube import (
     PACKAGE,
     course_hub_setup,
-    notebook_json,
+    open_data_folder,
     run_notebook,
 )
 from tests.fixtures.hub import ROOT, Hub, stop_hub
@@ -136,9 +136,7 @@ def test_containerised_hub_runs_the_participant_scenario(
     # bob: container names are per user on the engine, and the host-hub tests spawn alice's.
     bob = oidc_provider.users["bob"]
     sign_in(browser_context, hub, bob.username, bob.password)
-    page = browser_context.pages[-1]
-    page.locator(".jp-DirListing-item", has_text="data").first.dblclick()
-    expect(page.locator(".jp-DirListing-item", has_text=PACKAGE)).to_be_visible()
+    open_data_folder(browser_context)
 
     # Spawned by the hub in its container, through the mounted socket, beside it on the host.
     notebook = hub.container("bob")
@@ -146,10 +144,6 @@ def test_containerised_hub_runs_the_participant_scenario(
     denied = notebook.exec_run(["touch", f"/home/jovyan/data/{PACKAGE}/x"])
     assert denied.exit_code != 0 and b"Read-only file system" in denied.output
 
-    notebook.exec_run(
-        ["python3", "-c",
-         f"open('/home/jovyan/results/check.ipynb','w').write({notebook_json()!r})"]
-    )  # fmt: skip
     text = run_notebook(browser_context, hub, "bob")
     assert re.search(r"LOADED \{.*'time': 2", text), text
     kept = notebook.exec_run(["cat", "/home/jovyan/results/loaded.txt"])
