@@ -8,18 +8,17 @@ build skips the files an earlier run already made durable.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from everest_elearn.catalogue.model import Record
-from everest_elearn.errors import Conflict, EverestError, TooLarge, UpstreamError
+from everest_elearn.errors import Conflict, EverestError, TooLarge
 from everest_elearn.gateway.delivery import FileStream
-from everest_elearn.packages.cached import stored_path
 from everest_elearn.packages.cube_layout import REWRITTEN, rewrite_rasters
+from everest_elearn.packages.fetching import FileFetcher
 from everest_elearn.packages.indexing import IndexOutcome
 from everest_elearn.packages.manifest import (
     MANIFEST_PATH,
@@ -35,7 +34,6 @@ from everest_elearn.packages.volumes import (
     LABEL_KIND,
     LABEL_NAME,
     LABEL_VERSION,
-    FileCopier,
     VolumeInfo,
     Volumes,
     VolumeWriter,
@@ -83,16 +81,6 @@ class BuildReport:
     error: str | None = None
 
 
-async def _chunks(
-    stream: FileStream, hashers: list[Any], progress: BuildProgress, path: str
-) -> AsyncIterator[bytes]:
-    async for chunk in stream:
-        for hasher in hashers:
-            hasher.update(chunk)
-        progress.advance(path, len(chunk))
-        yield chunk
-
-
 class Builder:
     """Builds one plan into its volume; the service decides when and for whom."""
 
@@ -110,7 +98,7 @@ class Builder:
         self.state = state
         self.index = index
         self.flush_bytes = flush_bytes
-        self.verify_cached = verify_cached
+        self.fetcher = FileFetcher(gateway, verify_cached)
 
     async def build(self, plan: Plan, identity: Identity, progress: BuildProgress) -> BuildReport:
         spec = plan.spec
@@ -255,7 +243,7 @@ class Builder:
                     total += row.size or 0
                     progress.file(planned.path, "skipped", done=row.size or 0)
                     continue
-                entry = await self._copy(planned, writer, identity, progress)
+                entry = await self.fetcher.copy(planned, writer, identity, progress)
                 total += entry.size
                 if total > spec.max_size:
                     raise TooLarge(f"max_size: the files received exceed {spec.max_size} bytes")
@@ -290,90 +278,6 @@ class Builder:
         await self.state.mark_durable(name, version, paths)
         for path in paths:
             progress.file(path, "durable")
-
-    async def _copy(
-        self,
-        planned: PlannedFile,
-        writer: VolumeWriter,
-        identity: Identity,
-        progress: BuildProgress,
-    ) -> ManifestFile:
-        key = f"{planned.record.identifier}/{planned.file_name}"
-        stream = await self.gateway.open(planned.record, planned.file_name, identity)
-        async with stream:
-            size = stream.size if stream.size is not None else planned.size
-            if size is None:
-                raise UpstreamError(f"{key}: neither the catalogue nor the provider gives its size")
-            if planned.size is not None and size != planned.size:
-                raise UpstreamError(
-                    f"{key}: the provider sends {size} bytes, the catalogue says {planned.size}"
-                )
-            expected = planned.link.checksum
-            algorithm, _, digest = (expected or "").partition(":")
-            progress.file(planned.path, "fetching", done=0, origin=stream.origin.value)
-            copied = await self._copy_stored(planned, stream, writer, identity, size, progress)
-            if copied is not None:
-                file_sha256 = received = copied
-            else:
-                sha256 = hashlib.sha256()
-                hashers: list[Any] = [sha256]
-                if expected and algorithm != "sha256":
-                    hashers.append(hashlib.new(algorithm))
-                chunks = _chunks(stream, hashers, progress, planned.path)
-                await writer.write(planned.path, chunks, size)
-                file_sha256, received = sha256.hexdigest(), hashers[-1].hexdigest()
-        if expected and received != digest.lower():
-            progress.file(planned.path, "failed")
-            raise UpstreamError(
-                f"{key}: checksum mismatch (catalogue {algorithm}:{digest.lower()}, "
-                f"received {algorithm}:{received})"
-            )
-        progress.file(planned.path, "written")
-        return ManifestFile(
-            path=planned.path,
-            size=size,
-            sha256=file_sha256,
-            product=planned.record.identifier,
-            collection=planned.record.parent_identifier,
-            file_name=planned.file_name,
-            source=planned.link.href,
-            strategy=stream.strategy.value,
-            origin=stream.origin.value,
-            media_type=stream.media_type or planned.link.type,
-        )
-
-    async def _copy_stored(
-        self,
-        planned: PlannedFile,
-        stream: FileStream,
-        writer: VolumeWriter,
-        identity: Identity,
-        size: int,
-        progress: BuildProgress,
-    ) -> str | None:
-        """A hit of the gateway's local store copied in one step (``cached.py``); its SHA-256.
-
-        None when that does not apply: the caller streams the file instead. The gateway computed
-        the stored file's SHA-256 when it kept it and matched it with the catalogue's, so it is not
-        hashed again unless ``packages.verify_cached`` asks for it.
-        """
-        expected = (planned.link.checksum or "sha256:").lower()
-        if not isinstance(writer, FileCopier) or not expected.startswith("sha256:"):
-            return None
-        source = await stored_path(
-            self.gateway, planned.record, planned.file_name, identity, stream
-        )
-        if source is None:
-            return None
-
-        def advance(step: int) -> None:
-            progress.advance(planned.path, step)
-
-        try:
-            digest = await writer.copy_file(planned.path, source, size, advance, self.verify_cached)
-        except FileNotFoundError:
-            return None  # evicted since the gateway answered: stream it after all
-        return digest or (stream.checksum or "").removeprefix("sha256:")
 
     async def _finish(self, volume: VolumeInfo, manifest: Manifest) -> None:
         body = manifest.to_bytes()
