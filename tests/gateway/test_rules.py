@@ -80,6 +80,10 @@ def test_a_good_file_parses() -> None:
         ("rules:\n  - strategy: cache\n    fallback: mirror\n", 3, "fallback must be"),
         ("policies:\n  - groups: [a]\n    access: maybe\n", 3, "allow or deny"),
         ("rules: [\n", 2, "not valid YAML"),
+        # An empty caller selector must not silently mean "everyone".
+        ("policies:\n  - name: p\n    groups:\n", 3, "'groups' is empty"),
+        ("policies:\n  - name: p\n    roles: []\n", 3, "'roles' is empty"),
+        ("policies:\n  - name: p\n    users: null\n", 3, "'users' is empty"),
         ("rules:\n  - {strategy: cache}\n  - {strategy: cache, strategy: pipe}\n", 3, "duplicate"),
     ],
 )

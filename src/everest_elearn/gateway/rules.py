@@ -227,6 +227,14 @@ class _Parser:
                 self.fail(node.line_of(key), f"{what}: '{key}' must be a text or a list of texts")
         return tuple(out)
 
+    def selector(self, node: LineDict, key: str, what: str) -> tuple[str, ...]:
+        """A policy's groups/roles/users: absent means anyone, so present must name someone."""
+        found = self.patterns(node, key, what)
+        if key in node and not found and node[key] in (None, []):
+            # An empty selector would otherwise read as "no condition": everyone.
+            self.fail(node.line_of(key), f"{what}: '{key}' is empty; name at least one or omit it")
+        return found
+
     def document(self, data: Any) -> RuleSet:
         if data is None:
             return RuleSet()
@@ -456,9 +464,9 @@ class _Parser:
             out.append(
                 Policy(
                     name=name,
-                    groups=self.patterns(node, "groups", what),
-                    roles=self.patterns(node, "roles", what),
-                    users=self.patterns(node, "users", what),
+                    groups=self.selector(node, "groups", what),
+                    roles=self.selector(node, "roles", what),
+                    users=self.selector(node, "users", what),
                     authenticated=authenticated,
                     match=self.match(node.get("match"), node.line_of("match"), what, sources),
                     strategy=self.strategy(node, "strategy", what),
