@@ -72,6 +72,15 @@ async def sources(tmp_path: Path, moto_s3: MotoS3) -> AsyncIterator[tuple[Gatewa
         await gateway.close()
 
 
+def _put(client: Any, scratch: Path, key: str, size: int, seed: int) -> tuple[str, bytes]:
+    """An object of deterministic content in the bucket; its sha256 and bytes."""
+    name = key.rsplit("/", 1)[-1]
+    digest = write_file(scratch, name, size, seed=seed)
+    body = (scratch / name).read_bytes()
+    client.put_object(Bucket=BUCKET, Key=key, Body=body)
+    return digest, body
+
+
 def _stored(tmp_path: Path) -> list[str]:
     return files_under(tmp_path / "data" / "gateway" / "store" / "objects")
 
@@ -80,9 +89,7 @@ async def test_s3_source_is_cached_with_the_catalogued_checksum(
     sources: tuple[Gateway, Path, Any], tmp_path: Path
 ) -> None:
     gateway, _, client = sources
-    digest = write_file(tmp_path, "s3.tif", 2_500_000, seed=7)
-    body = (tmp_path / "s3.tif").read_bytes()
-    client.put_object(Bucket=BUCKET, Key="eo/T31/s3.tif", Body=body)
+    digest, body = _put(client, tmp_path, "eo/T31/s3.tif", 2_500_000, seed=7)
     record = product(f"s3://{BUCKET}/eo/T31/s3.tif", checksum=f"sha256:{digest}")
 
     async with await gateway.open(record, "s3.tif", ANONYMOUS) as first:
@@ -110,10 +117,7 @@ async def test_s3_object_not_matching_the_catalogue_is_not_kept(
     sources: tuple[Gateway, Path, Any], tmp_path: Path
 ) -> None:
     gateway, _, client = sources
-    write_file(tmp_path, "changed.tif", 300_000, seed=8)
-    client.put_object(
-        Bucket=BUCKET, Key="eo/changed.tif", Body=(tmp_path / "changed.tif").read_bytes()
-    )
+    _put(client, tmp_path, "eo/changed.tif", 300_000, seed=8)
     record = product(f"s3://{BUCKET}/eo/changed.tif", checksum=f"sha256:{'0' * 64}")
     with pytest.raises(UpstreamError, match="checksum mismatch"):
         async with await gateway.open(record, "changed.tif", ANONYMOUS) as stream:
@@ -127,9 +131,7 @@ async def test_s3_pipe_passes_a_range_and_a_missing_key_is_a_clean_error(
     sources: tuple[Gateway, Path, Any], tmp_path: Path
 ) -> None:
     gateway, _, client = sources
-    digest = write_file(tmp_path, "p.tif", 200_000, seed=9)
-    body = (tmp_path / "p.tif").read_bytes()
-    client.put_object(Bucket=BUCKET, Key="eo/p.tif", Body=body)
+    digest, body = _put(client, tmp_path, "eo/p.tif", 200_000, seed=9)
     record = product(
         f"s3://{BUCKET}/eo/p.tif", checksum=f"sha256:{digest}", length=200_000, productType=PIPED
     )
