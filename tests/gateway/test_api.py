@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -243,6 +244,31 @@ def test_redirect_pipe_and_errors(agency: Agency) -> None:
         assert client.get("/data/S2_MSI_L2A/nope/r.tif").status_code == 404
         assert client.get(f"/data/OTHER/{piped.identifier}/r.tif").status_code == 404
         assert client.get(f"/data/S2_MSI_L2A/{piped.identifier}/other.tif").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "fallback"),
+    [
+        ("Łódź.tif", "_odz.tif"),
+        ('say "cheese".tif', "say _cheese_.tif"),
+        ("a\r\nX-Evil: 1.tif", None),
+    ],
+)
+def test_any_file_name_gives_a_safe_content_disposition(
+    agency: Agency, name: str, fallback: str | None
+) -> None:
+    (agency.provider.root / name).write_bytes(b"pixels")
+    record = agency.lookup.add(
+        product(f"{agency.provider.url}/open/{quote(name)}", identifier="NAMED")
+    )
+    with agency.client() as client:
+        answer = client.get(f"/data/S2_MSI_L2A/{record.identifier}/{quote(name)}")
+    assert answer.status_code == 200 and answer.content == b"pixels"
+    assert "x-evil" not in answer.headers
+    disposition = answer.headers["content-disposition"]
+    assert disposition.endswith(f"; filename*=UTF-8''{quote(name, safe='')}")
+    if fallback is not None:
+        assert disposition.startswith(f'inline; filename="{fallback}"; ')
 
 
 def test_cut_off_upstream_gives_the_client_an_error_and_a_retry_works(agency: Agency) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
@@ -60,7 +62,7 @@ def _headers(stream: FileStream) -> dict[str, str]:
     headers = {"Accept-Ranges": "bytes" if stream.size is not None else "none"}
     headers["X-Gateway-Strategy"] = stream.strategy.value
     headers["X-Gateway-Origin"] = stream.origin.value
-    headers["Content-Disposition"] = f'inline; filename="{stream.name}"'
+    headers["Content-Disposition"] = content_disposition(stream.name)
     if stream.etag:
         headers["ETag"] = stream.etag
     if stream.last_modified:
@@ -70,6 +72,20 @@ def _headers(stream: FileStream) -> dict[str, str]:
     if stream.partial and stream.size is not None:
         headers["Content-Range"] = f"bytes {stream.start}-{stream.end}/{stream.size}"
     return headers
+
+
+def content_disposition(name: str) -> str:
+    """RFC 6266: an ASCII ``filename`` for old clients, the exact name as ``filename*``.
+
+    Names come from catalogue hrefs: non-ASCII would not encode into a header, and a quote,
+    backslash or CR/LF would break out of the quoted string or the header itself.
+    """
+    fallback = "".join(
+        "" if unicodedata.combining(c) else c if c.isascii() and c.isprintable() else "_"
+        for c in unicodedata.normalize("NFKD", name).replace('"', "_").replace("\\", "_")
+    )
+    encoded = quote(name, safe="!#$&+-.^_`|~")  # RFC 5987 attr-chars stay as they are
+    return f"inline; filename=\"{fallback or 'download'}\"; filename*=UTF-8''{encoded}"
 
 
 def _not_modified(request: Request, stream: FileStream) -> bool:
