@@ -229,3 +229,32 @@ async def test_delete_frees_the_volume_and_the_registry(service: PackageService)
     assert await service.volumes.get(f"everest-pkg-{name}-1.0") is None
     assert await service.state.get(name, "1.0") is None
     assert await service.list_packages(ADMIN) == []
+
+
+async def test_two_packages_never_share_one_volume(service: PackageService) -> None:
+    # "x-1" 2 and "x" 1-2 both make the volume name everest-pkg-x-1-2.
+    base = unique()
+    first = await service.build(spec(f"{base}-1", "2"), ADMIN)
+    assert first.volume == f"everest-pkg-{base}-1-2"
+    with pytest.raises(Conflict, match="choose another name or version"):
+        await service.build(spec(base, "1-2"), ADMIN)
+    with pytest.raises(Conflict, match="choose another name or version"):
+        await service.start_build(spec(base, "1-2"), ADMIN)
+    assert await service.state.get(base, "1-2") is None
+    status = await service.status(f"{base}-1", "2", ADMIN)
+    assert status["state"] == "ready"
+    assert await service.volumes.read(first.volume, READY_PATH)
+
+
+async def test_a_volume_labelled_for_another_package_is_not_reused(
+    service: PackageService,
+) -> None:
+    # The registry may not know the volume (made by another agency, restored from a backup).
+    base = unique()
+    volume = f"everest-pkg-{base}-1-2"
+    labels = {"everest.kind": "package", "everest.name": f"{base}-1", "everest.version": "2"}
+    await service.volumes.create(volume, labels)
+    with pytest.raises(Conflict, match=f"volume {volume} already holds"):
+        await service.build(spec(base, "1-2"), ADMIN)
+    assert await service.volumes.get(volume) is not None
+    await service.volumes.remove(volume)

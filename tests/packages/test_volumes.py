@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from everest_elearn.errors import InvalidInput, NotFound
+from everest_elearn.errors import Conflict, InvalidInput, NotFound
 from everest_elearn.packages.backends import open_volumes
 from everest_elearn.packages.backends.docker_ import DockerVolumes
 from everest_elearn.packages.volumes import Volumes
@@ -151,3 +151,12 @@ async def test_reads_do_not_follow_links_out_of_the_volume(volumes: Volumes) -> 
 async def test_host_access_can_be_switched_off() -> None:
     assert DockerVolumes.connect("unix:///var/run/docker.sock").host_access is True
     assert DockerVolumes.connect(host_access=False).host_access is False
+
+
+async def test_create_refuses_a_volume_made_for_another_package(volumes: Volumes) -> None:
+    name = fresh(volumes)
+    labels = {"everest.kind": "package", "everest.name": "foo-1", "everest.version": "2"}
+    made = await volumes.create(name, labels)
+    with pytest.raises(Conflict, match="'foo-1' '2', not 'foo' '1-2'"):
+        await volumes.create(name, {**labels, "everest.name": "foo", "everest.version": "1-2"})
+    assert await volumes.get(name) == made

@@ -17,6 +17,7 @@ from typing import Protocol
 from everest_elearn.catalogue.model import Record
 from everest_elearn.errors import Conflict, EverestError, TooLarge
 from everest_elearn.gateway.delivery import FileStream
+from everest_elearn.packages.claims import claim_volume
 from everest_elearn.packages.cube_layout import REWRITTEN, rewrite_rasters
 from everest_elearn.packages.fetching import FileFetcher
 from everest_elearn.packages.indexing import IndexOutcome
@@ -119,6 +120,7 @@ class Builder:
             report.notes.append("already ready: nothing to do")
             progress.set_phase("ready")
             return report
+        await claim_volume(self.state, self.volumes, spec.name, spec.version, spec.volume_name)
         await self.state.begin(
             Build(
                 name=spec.name,

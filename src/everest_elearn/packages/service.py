@@ -10,6 +10,7 @@ from typing import Any
 from everest_elearn.errors import Conflict, Forbidden, NotFound, Unauthorized
 from everest_elearn.packages.backends import open_volumes
 from everest_elearn.packages.builder import Builder, BuildReport, FileGateway, PackageIndex
+from everest_elearn.packages.claims import claim_volume, owns_volume
 from everest_elearn.packages.estimate import Estimate, estimate
 from everest_elearn.packages.indexing import OdcPackageIndex
 from everest_elearn.packages.plan import Plan, ProductCatalogue, resolve
@@ -120,6 +121,9 @@ class PackageService:
         """Validate a spec against the catalogue and the limits; fetches nothing."""
         require_reader(identity)
         parsed = spec if isinstance(spec, PackageSpec) else parse_spec(spec)
+        await claim_volume(
+            self.state, self.volumes, parsed.name, parsed.version, parsed.volume_name
+        )
         return await resolve(
             parsed, self.catalogue, identity, self.settings.packages.max_package_bytes
         )
@@ -275,7 +279,8 @@ class PackageService:
         if not await self.state.transition(name, version, sources, BuildState.DELETING):
             raise Conflict(f"package {name} {version} changed state; try again")
         try:
-            await self.volumes.remove(build.volume)
+            if await owns_volume(self.volumes, build):
+                await self.volumes.remove(build.volume)
         except Conflict:
             await self.state.transition(name, version, (BuildState.DELETING,), build.state)
             raise Conflict(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
-from everest_elearn.errors import InvalidInput
+from everest_elearn.errors import Conflict, InvalidInput
 
 # Docker volume names allow [a-zA-Z0-9][a-zA-Z0-9_.-]*; we keep to the same alphabet everywhere.
 VOLUME_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,190}$")
@@ -86,7 +86,8 @@ class Volumes(Protocol):
         """One line for operators: which engine or directory, and why."""
 
     async def create(self, name: str, labels: Mapping[str, str]) -> VolumeInfo:
-        """Create the volume, or return it if it exists (idempotent)."""
+        """Create the volume, or return it if it exists (idempotent); Conflict when it exists for
+        another package or owner (``check_owner``)."""
 
     async def get(self, name: str) -> VolumeInfo | None: ...
 
@@ -120,6 +121,28 @@ def check_volume_name(name: str) -> str:
     if not VOLUME_NAME.fullmatch(name):
         raise InvalidInput("volume", f"{name!r} is not a valid volume name")
     return name
+
+
+def check_owner(info: VolumeInfo, labels: Mapping[str, str]) -> VolumeInfo:
+    """``info`` unless it is labelled for another package, version or owner than ``labels``.
+
+    Volume names join name and version with '-', which both may contain: ``foo-1`` 2 and ``foo``
+    1-2 make the same name. Reusing the volume would mix their files and deleting one would free
+    the other's, so the labels (which keep the parts apart) decide.
+    """
+    for key in (LABEL_NAME, LABEL_VERSION, LABEL_OWNER):
+        have, want = info.labels.get(key), labels.get(key)
+        if have is not None and want is not None and have != want:
+            raise Conflict(
+                f"volume {info.name} already holds {_who(info.labels)}, not {_who(labels)}; "
+                "choose another name or version"
+            )
+    return info
+
+
+def _who(labels: Mapping[str, str]) -> str:
+    parts = (labels.get(key) for key in (LABEL_NAME, LABEL_VERSION, LABEL_OWNER))
+    return " ".join(repr(part) for part in parts if part is not None) or "other files"
 
 
 def check_path(path: str, where: str = "path") -> str:

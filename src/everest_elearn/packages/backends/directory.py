@@ -22,6 +22,7 @@ from everest_elearn.packages.volumes import (
     FileEntry,
     VolumeInfo,
     VolumeWriter,
+    check_owner,
     check_path,
     check_volume_name,
 )
@@ -64,7 +65,7 @@ class DirectoryVolumes:
             directory.mkdir(parents=True, exist_ok=True)
             # Containers read packages as jovyan (uid 1000): world-readable, not world-writable.
             os.chmod(directory, 0o755)  # noqa: S103
-        return self._info(name)
+        return check_owner(self._info(name), labels)
 
     async def get(self, name: str) -> VolumeInfo | None:
         return self._info(name) if self._dir(name).is_dir() else None

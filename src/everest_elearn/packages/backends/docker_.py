@@ -49,6 +49,7 @@ from everest_elearn.packages.volumes import (
     FileEntry,
     VolumeInfo,
     VolumeWriter,
+    check_owner,
     check_path,
     check_volume_name,
 )
@@ -124,7 +125,8 @@ class DockerVolumes:
             driver="local",
             labels=dict(labels),
         )
-        return self._info(volume)
+        # The engine returns an existing volume as it is, with the labels it was made with.
+        return check_owner(self._info(volume), labels)
 
     async def get(self, name: str) -> VolumeInfo | None:
         try:
