@@ -84,6 +84,40 @@ def test_a_good_file_parses() -> None:
         ("policies:\n  - name: p\n    groups:\n", 3, "'groups' is empty"),
         ("policies:\n  - name: p\n    roles: []\n", 3, "'roles' is empty"),
         ("policies:\n  - name: p\n    users: null\n", 3, "'users' is empty"),
+        # Ranges that match nothing, retentions that keep nothing, names that are ambiguous.
+        ("rules:\n  - strategy: cache\n    match:\n      size: {min: 2 GB, max: 1 GB}\n", 4, "min"),
+        (
+            "rules:\n  - strategy: cache\n    match:\n      age:\n        min: 30d\n"
+            "        max: 1d\n",
+            5,
+            "age min is larger than max",
+        ),
+        ("rules:\n  - strategy: cache\n    retention: 0\n", 3, "longer than zero"),
+        ("rules:\n  - strategy: cache\n    retention: 0d\n", 3, "longer than zero"),
+        ("rules:\n  - strategy: cache\n    retention: -1h\n", 3, "not a duration"),
+        ("cache:\n  retention: 0s\n", 2, "longer than zero"),
+        (
+            "rules:\n  - {name: a, strategy: cache}\n  - {name: a, strategy: pipe}\n",
+            3,
+            "rule 'a' is defined twice (first at line 2)",
+        ),
+        (
+            "policies:\n  - name: p\n  - name: q\n  - name: p\n",
+            4,
+            "policy 'p' is defined twice (first at line 2)",
+        ),
+        (
+            "sources:\n  - {name: s, url: 'https://a.org/'}\n  - {name: s, url: 'https://b.org/'}\n",
+            3,
+            "source 's' is defined twice (first at line 2)",
+        ),
+        # A policy strategy no rule allows could never take effect.
+        (
+            "rules:\n  - {name: r, strategy: redirect, allow: [mirror]}\npolicies:\n"
+            "  - name: p\n    strategy: pipe\n",
+            5,
+            "strategy pipe is allowed by no rule",
+        ),
         ("rules:\n  - {strategy: cache}\n  - {strategy: cache, strategy: pipe}\n", 3, "duplicate"),
     ],
 )
@@ -147,7 +181,8 @@ def test_first_matching_rule_wins(changes: dict[str, object], expected: str) -> 
 
 
 def test_policy_picks_only_strategies_the_rule_allows() -> None:
-    text = GOOD + (
+    # The first rule allows pipe, so the staff policy is valid, yet not for the second rule.
+    text = GOOD.replace("    retention: 12h\n", "    retention: 12h\n    allow: [pipe]\n") + (
         "policies:\n"
         "  - name: course\n    groups: [course-*]\n    strategy: mirror\n"
         "  - name: staff\n    users: [admin]\n    strategy: pipe\n"
@@ -157,8 +192,11 @@ def test_policy_picks_only_strategies_the_rule_allows() -> None:
     participant = Identity("ana", groups=frozenset({"course-eo"}))
     redirected = _facts(collection="LANDSAT")
     assert decide(rules, redirected, participant).strategy is Strategy.MIRROR
-    # pipe is not in the rule's allow list: the rule's own strategy applies.
-    assert decide(rules, redirected, Identity("admin")).strategy is Strategy.REDIRECT
+    assert decide(rules, _facts(), Identity("admin")).strategy is Strategy.PIPE
+    # pipe is not in this rule's allow list: the rule's own strategy applies, and says so.
+    staff = decide(rules, redirected, Identity("admin"))
+    assert (staff.strategy, staff.overridden) == (Strategy.REDIRECT, Strategy.PIPE)
+    assert decide(rules, redirected, participant).overridden is None
     assert decide(rules, redirected, ANONYMOUS).policy.name == "rest"  # type: ignore[union-attr]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,31 @@ async def _settled(gateway: object) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("downloads did not finish")
+
+
+async def test_a_policy_strategy_its_rule_refuses_is_logged_and_counted(
+    make_gateway: GatewayMaker, provider: Provider, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_file(provider.root, "o.tif", 1000)
+    gateway = await make_gateway(
+        """
+rules:
+  - name: others piped
+    match: {collection: OTHER}
+    strategy: cache
+    allow: [pipe]
+  - name: redirected
+    strategy: redirect
+policies:
+  - name: staff
+    users: [admin]
+    strategy: pipe
+"""
+    )
+    record = product(f"{provider.url}/open/o.tif")
+    with caplog.at_level(logging.WARNING, logger="everest_elearn.gateway"):
+        delivered = await gateway.serve(record, "o.tif", Identity("admin"))
+    # The provider's terms (the rule) win, but visibly: a warning and a counter.
+    assert delivered == Redirect(f"{provider.url}/open/o.tif")
+    assert gateway.stats.policy_overrides == 1
+    assert "policy 'staff' wants pipe but rule 'redirected' does not allow it" in caplog.text

@@ -117,6 +117,9 @@ class Decision:
     rule: Rule
     policy: Policy | None
     strategy: Strategy
+    # The policy's strategy when the rule does not allow it and its own strategy applies
+    # instead; the service logs and counts it, so a policy never silently goes unheeded.
+    overridden: Strategy | None = None
 
 
 def decide(ruleset: RuleSet, facts: ProductFacts, identity: Identity) -> Decision:
@@ -132,8 +135,9 @@ def decide(ruleset: RuleSet, facts: ProductFacts, identity: Identity) -> Decisio
                 raise Forbidden(f"access policy '{policy.name}' denies this product")
             wanted = policy.strategy
             # A policy may pick among what the rule (the provider's terms) allows, never beyond.
-            strategy = wanted if wanted is not None and wanted in rule.allow else rule.strategy
-            return Decision(rule, policy, strategy)
+            if wanted is None or wanted in rule.allow:
+                return Decision(rule, policy, wanted or rule.strategy)
+            return Decision(rule, policy, rule.strategy, overridden=wanted)
     raise Forbidden("no access policy grants this product to this caller")
 
 

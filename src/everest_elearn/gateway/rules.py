@@ -144,6 +144,14 @@ def parse_size(value: Any) -> int:
     return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "B").upper()])
 
 
+def parse_retention(value: Any) -> timedelta:
+    """A retention: a duration above zero (0 would evict what was just fetched)."""
+    duration = parse_duration(value)
+    if duration <= timedelta(0):
+        raise ValueError(f"{value!r} must be longer than zero")
+    return duration
+
+
 def parse_duration(value: Any) -> timedelta:
     """``3600``, ``"12h"``, ``"7d"`` -> timedelta."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
@@ -227,6 +235,14 @@ class _Parser:
                 self.fail(node.line_of(key), f"{what}: '{key}' must be a text or a list of texts")
         return tuple(out)
 
+    def unique(self, seen: dict[str, int], name: str, node: LineDict, what: str) -> None:
+        """Names identify rules and policies in logs and status: two alike would be ambiguous."""
+        line = node.line_of("name")
+        if name in seen:
+            self.fail(line, f"{what} is defined twice (first at line {seen[name]})")
+        else:
+            seen[name] = line
+
     def selector(self, node: LineDict, key: str, what: str) -> tuple[str, ...]:
         """A policy's groups/roles/users: absent means anyone, so present must name someone."""
         found = self.patterns(node, key, what)
@@ -250,7 +266,7 @@ class _Parser:
         rules = self.rules(root.get("rules"), root.line_of("rules"), names)
         policies = None
         if "policies" in root:
-            policies = self.policies(root.get("policies"), root.line_of("policies"), names)
+            policies = self.policies(root.get("policies"), root.line_of("policies"), names, rules)
         return RuleSet(tuple(sources), tuple(rules), policies, cache or CacheConfig())
 
     def cache(self, value: Any, line: int) -> CacheConfig | None:
@@ -261,7 +277,7 @@ class _Parser:
         config = CacheConfig()
         try:
             if "retention" in node:
-                config = CacheConfig(parse_duration(node["retention"]), config.budget)
+                config = CacheConfig(parse_retention(node["retention"]), config.budget)
         except ValueError as exc:
             self.fail(node.line_of("retention"), f"cache: retention {exc}")
         try:
@@ -282,6 +298,7 @@ class _Parser:
             return []
         items = self.sequence(value, line, "sources")
         out: list[Source] = []
+        names: dict[str, int] = {}
         for index, item in enumerate(items or []):
             item_line = items.item_lines[index] if items else line
             node = self.mapping(item, item_line, "a source")
@@ -292,8 +309,8 @@ class _Parser:
             name = self.text(node, "name", "source", required=True)
             url = self.text(node, "url", "source", required=True)
             what = f"source '{name}'"
-            if name and any(s.name == name for s in out):
-                self.fail(node.line_of("name"), f"{what} is defined twice")
+            if name:
+                self.unique(names, name, node, what)
             if url is not None:
                 url = self.source_url(url, node.line_of("url"), what)
             auth = AuthKind.NONE
@@ -395,6 +412,9 @@ class _Parser:
                     out[i] = convert(sub[bound])
                 except ValueError as exc:
                     self.fail(sub.line_of(bound), f"{what}: {key} {bound} {exc}")
+        if out[0] is not None and out[1] is not None and out[0] > out[1]:
+            # Such a range matches nothing: almost certainly swapped or mistyped bounds.
+            self.fail(sub.line_of("min"), f"{what}: {key} min is larger than max")
         return out[0], out[1]
 
     def rules(self, value: Any, line: int, sources: set[str]) -> list[Rule]:
@@ -402,6 +422,7 @@ class _Parser:
             return []
         items = self.sequence(value, line, "rules")
         out: list[Rule] = []
+        names: dict[str, int] = {}
         for index, item in enumerate(items or []):
             item_line = items.item_lines[index] if items else line
             node = self.mapping(item, item_line, "a rule")
@@ -411,6 +432,7 @@ class _Parser:
             self.keys(node, allowed, "rule")
             name = self.text(node, "name", "rule") or f"rule {index + 1}"
             what = f"rule '{name}'"
+            self.unique(names, name, node, what)
             match = self.match(node.get("match"), node.line_of("match"), what, sources)
             strategy = self.strategy(node, "strategy", what)
             if strategy is None and "strategy" not in node:
@@ -428,7 +450,7 @@ class _Parser:
             retention = None
             if node.get("retention") is not None:
                 try:
-                    retention = parse_duration(node["retention"])
+                    retention = parse_retention(node["retention"])
                 except ValueError as exc:
                     self.fail(node.line_of("retention"), f"{what}: retention {exc}")
             if strategy is not None:
@@ -438,11 +460,14 @@ class _Parser:
                 )
         return out
 
-    def policies(self, value: Any, line: int, sources: set[str]) -> tuple[Policy, ...]:
+    def policies(
+        self, value: Any, line: int, sources: set[str], rules: list[Rule]
+    ) -> tuple[Policy, ...]:
         if value is None:
             return ()
         items = self.sequence(value, line, "policies")
         out: list[Policy] = []
+        names: dict[str, int] = {}
         for index, item in enumerate(items or []):
             item_line = items.item_lines[index] if items else line
             node = self.mapping(item, item_line, "a policy")
@@ -452,9 +477,18 @@ class _Parser:
             self.keys(node, allowed | {"access"}, "policy")
             name = self.text(node, "name", "policy") or f"policy {index + 1}"
             what = f"policy '{name}'"
+            self.unique(names, name, node, what)
             access = (self.text(node, "access", what) or "allow").lower()
             if access not in ("allow", "deny"):
                 self.fail(node.line_of("access"), f"{what}: access must be allow or deny")
+            strategy = self.strategy(node, "strategy", what)
+            if strategy is not None and rules and not any(strategy in r.allow for r in rules):
+                # No rule lets a policy choose it: it could only ever be replaced.
+                self.fail(
+                    node.line_of("strategy"),
+                    f"{what}: strategy {strategy.value} is allowed by no rule "
+                    "(add it to a rule's 'allow')",
+                )
             authenticated = node.get("authenticated", False)
             if not isinstance(authenticated, bool):
                 self.fail(
@@ -469,7 +503,7 @@ class _Parser:
                     users=self.selector(node, "users", what),
                     authenticated=authenticated,
                     match=self.match(node.get("match"), node.line_of("match"), what, sources),
-                    strategy=self.strategy(node, "strategy", what),
+                    strategy=strategy,
                     deny=access == "deny",
                     line=node.line,
                 )

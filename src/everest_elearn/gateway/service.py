@@ -124,7 +124,19 @@ class Gateway:
         return await find_product(lookup or self.lookup, collection, identifier, identity)
 
     def plan(self, product: Record, file_name: str, identity: Identity) -> Plan:
-        return make_plan(self.rules.rules, product, file_name, identity)
+        plan = make_plan(self.rules.rules, product, file_name, identity)
+        decision = plan.decision
+        if decision.overridden is not None and decision.policy is not None:
+            self.stats.policy_overrides += 1
+            log.warning(
+                "gateway: policy '%s' wants %s but rule '%s' does not allow it; %s applies to %s",
+                decision.policy.name,
+                decision.overridden.value,
+                decision.rule.name,
+                decision.strategy.value,
+                plan.path,
+            )
+        return plan
 
     # --- delivering -------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ class Stats:
     pipes: int = 0
     redirects: int = 0
     fallbacks: int = 0  # object store unreachable: piped or redirected instead
+    policy_overrides: int = 0  # a policy's strategy the matched rule does not allow
     bytes_served: int = 0  # bytes handed to clients (all strategies but redirect)
     bytes_fetched: int = 0  # bytes received from providers
     bytes_stored: int = 0  # bytes promoted into the object store
