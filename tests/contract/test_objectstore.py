@@ -66,6 +66,16 @@ async def test_put_then_stat_and_read(store: ObjectStore, tmp_path: Path) -> Non
     assert await _read(store, "cache/C/p/f.tif") == data
 
 
+async def test_any_text_in_meta_reads_back_as_written(store: ObjectStore, tmp_path: Path) -> None:
+    # S3 user metadata is ASCII only: the store encodes what it must and decodes it again.
+    meta = {"source": "Zürich provider", "etag": '"Łódź 50%25"', "plain": "a-b_c.d e"}
+    path, _ = _file(tmp_path, 100)
+    await store.put_file("cache/C/p/Łódź.tif", path, meta)
+    found = await store.stat("cache/C/p/Łódź.tif")
+    assert found is not None
+    assert {k: found.meta[k] for k in meta} == meta
+
+
 async def test_ranges(store: ObjectStore, tmp_path: Path) -> None:
     path, data = _file(tmp_path, 3 * MiB + 17)
     await store.put_file("k/f", path, {})

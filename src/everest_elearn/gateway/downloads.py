@@ -6,7 +6,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from everest_elearn.errors import BackendUnavailable, UpstreamError
+from everest_elearn.errors import BackendUnavailable, InvalidInput, UpstreamError
 from everest_elearn.gateway.delivery import ByteRange, FileStream, Origin, Strategy
 from everest_elearn.gateway.flight import ChecksumMismatch, Flight
 from everest_elearn.gateway.follow import RemoteFlight
@@ -124,3 +124,6 @@ class Downloads:
                 self.parts.store.name,
                 plan.path,
             )
+        except InvalidInput as exc:  # the store refused this object: it is up, do not say down
+            self.parts.stats.store_errors += 1
+            log.error("gateway: %s was served but not kept: %s", plan.path, exc)

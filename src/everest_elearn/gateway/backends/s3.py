@@ -8,18 +8,30 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote, unquote
 
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
-from everest_elearn.errors import BackendUnavailable
+from everest_elearn.errors import BackendUnavailable, InvalidInput
 from everest_elearn.gateway.objectstore import CHUNK, StoredObject, check_key
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+# S3 user metadata travels in HTTP headers: ASCII only. Values are percent-encoded on the way in
+# (printable ASCII but "%" unchanged, so plain values read the same) and decoded on the way out.
+_META_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def encode_meta(meta: dict[str, str]) -> dict[str, str]:
+    return {k: quote(v, safe=_META_SAFE) for k, v in meta.items()}
+
+
+def decode_meta(meta: dict[str, str]) -> dict[str, str]:
+    return {k: unquote(v) for k, v in meta.items()}
 
 
 class S3Store:
@@ -68,6 +80,8 @@ class S3Store:
             return await asyncio.to_thread(fn, *args, **kwargs)
         except ClientError:
             raise
+        except ParamValidationError as exc:  # our request is wrong; the store is fine
+            raise InvalidInput("object store (s3) request", str(exc)) from None
         except (BotoCoreError, OSError) as exc:
             log.warning("object store (s3) unreachable: %s", type(exc).__name__)
             raise BackendUnavailable("object store (s3)") from None
@@ -117,7 +131,7 @@ class S3Store:
             if exc.response.get("Error", {}).get("Code", "") in _MISSING:
                 return None
             raise BackendUnavailable("object store (s3)") from None
-        meta = dict(head.get("Metadata", {}))
+        meta = decode_meta(head.get("Metadata", {}))
         if head.get("ContentType"):
             meta.setdefault("content_type", head["ContentType"])
         return StoredObject(key, int(head["ContentLength"]), head["LastModified"], meta)
@@ -147,7 +161,7 @@ class S3Store:
 
     async def put_file(self, key: str, path: Path, meta: dict[str, str]) -> StoredObject:
         target = self._key(key)
-        extra: dict[str, Any] = {"Metadata": {k: v for k, v in meta.items()}}
+        extra: dict[str, Any] = {"Metadata": encode_meta(meta)}
         if meta.get("content_type"):
             extra["ContentType"] = meta["content_type"]
         try:

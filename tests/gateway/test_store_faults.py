@@ -1,0 +1,77 @@
+"""The object store under the gateway: names it must encode, torn replacements, failures mid-way."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from everest_elearn.errors import InvalidInput
+from everest_elearn.gateway import Origin
+from everest_elearn.gateway.backends.s3 import S3Store
+from everest_elearn.gateway.factory import build_gateway
+from everest_elearn.security.identity import ANONYMOUS
+from everest_elearn.settings import GatewaySettings, Settings
+from tests.fixtures.moto import MotoS3
+from tests.fixtures.provider import Provider
+from tests.gateway.conftest import ENVIRON, product, read_all, sha, write_file
+from tests.gateway.test_strategies import _settled
+
+
+async def test_a_unicode_source_name_is_kept_on_s3_and_then_hit(
+    provider: Provider, moto_s3: MotoS3, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "sources:\n"
+        "  - name: Zürich provider\n"
+        f"    url: {provider.url}/open/\n"
+        "rules:\n  - name: cached\n    strategy: cache\n"
+    )
+    store = S3Store(
+        f"names-{uuid.uuid4().hex[:12]}",
+        endpoint_url=moto_s3.endpoint_url,
+        access_key_id=moto_s3.access_key_id,
+        secret_access_key=moto_s3.secret_access_key,
+    )
+    settings = Settings(data_dir=tmp_path / "data", gateway=GatewaySettings(rules_file=rules))
+    gateway = build_gateway(settings, ENVIRON, store=store)
+    assert gateway.rules.error is None, gateway.rules.error
+    await gateway.start()
+    try:
+        digest = write_file(provider.root, "Łódź.tif", 200_000)
+        record = product(
+            f"{provider.url}/open/%C5%81%C3%B3d%C5%BA.tif", checksum=f"sha256:{digest}"
+        )
+        origins = []
+        for _ in range(2):
+            async with await gateway.open(record, "Łódź.tif", ANONYMOUS) as stream:
+                assert sha(await read_all(stream.chunks)) == digest
+            origins.append(stream.origin)
+            await _settled(gateway)
+        assert origins == [Origin.MISS, Origin.HIT]
+        assert provider.gets("/open/%C5%81%C3%B3d%C5%BA.tif") == 1
+        assert gateway.stats.store_errors == 0
+        kept = await store.stat("cache/S2_MSI_L2A/S2A_20240601_T31TCJ/Łódź.tif")
+        assert kept is not None and kept.meta["source"] == "Zürich provider"
+    finally:
+        await gateway.close()
+
+
+async def test_a_request_s3_refuses_is_not_an_unreachable_store(
+    moto_s3: MotoS3, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = S3Store(
+        f"refused-{uuid.uuid4().hex[:12]}",
+        endpoint_url=moto_s3.endpoint_url,
+        access_key_id=moto_s3.access_key_id,
+        secret_access_key=moto_s3.secret_access_key,
+    )
+    await store.check()
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 10)
+    with pytest.raises(InvalidInput):  # a header name must be ASCII: boto3 refuses locally
+        await store.put_file("cache/f.bin", path, {"größe": "10"})
+    assert "unreachable" not in caplog.text
+    await store.close()
