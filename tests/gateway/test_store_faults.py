@@ -9,13 +9,15 @@ import pytest
 
 from everest_elearn.errors import InvalidInput
 from everest_elearn.gateway import Origin
+from everest_elearn.gateway.backends.local import LocalStore
 from everest_elearn.gateway.backends.s3 import S3Store
 from everest_elearn.gateway.factory import build_gateway
+from everest_elearn.gateway.objectstore import StoredObject
 from everest_elearn.security.identity import ANONYMOUS
 from everest_elearn.settings import GatewaySettings, Settings
 from tests.fixtures.moto import MotoS3
 from tests.fixtures.provider import Provider
-from tests.gateway.conftest import ENVIRON, product, read_all, sha, write_file
+from tests.gateway.conftest import ENVIRON, GatewayMaker, product, read_all, sha, write_file
 from tests.gateway.test_strategies import _settled
 
 
@@ -75,3 +77,41 @@ async def test_a_request_s3_refuses_is_not_an_unreachable_store(
         await store.put_file("cache/f.bin", path, {"größe": "10"})
     assert "unreachable" not in caplog.text
     await store.close()
+
+
+class FailsAfterFirstLook(LocalStore):
+    """A real local store whose directory is replaced by a file right after the gateway's first
+    look (cache, then mirror key): the store fails between that look and the download."""
+
+    looks = 0
+
+    async def stat(self, key: str) -> StoredObject | None:
+        found = await super().stat(key)
+        self.looks += 1
+        if self.looks == 2:
+            self.root.rename(self.root.with_name("away"))
+            self.root.write_text("not a folder any more")
+        return found
+
+    def restore(self) -> None:
+        self.root.unlink()
+        self.root.with_name("away").rename(self.root)
+
+
+async def test_store_failing_after_the_first_look_falls_back_to_pipe(
+    make_gateway: GatewayMaker, provider: Provider, tmp_path: Path
+) -> None:
+    digest = write_file(provider.root, "late.tif", 300_000)
+    store = FailsAfterFirstLook(tmp_path / "store")
+    gateway = await make_gateway(
+        "rules:\n  - name: c\n    strategy: cache\n    fallback: pipe\n", store=store
+    )
+    record = product(f"{provider.url}/open/late.tif", checksum=f"sha256:{digest}")
+    async with await gateway.open(record, "late.tif", ANONYMOUS) as stream:
+        assert sha(await read_all(stream.chunks)) == digest
+    assert stream.origin is Origin.FALLBACK
+    assert gateway.stats.fallbacks == 1
+    store.restore()  # back again: the download was not left claimed
+    async with await gateway.open(record, "late.tif", ANONYMOUS) as again:
+        assert sha(await read_all(again.chunks)) == digest
+    assert again.origin is Origin.MISS

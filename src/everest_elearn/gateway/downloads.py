@@ -46,7 +46,11 @@ class Downloads:
                 await asyncio.sleep(0.01)  # claimed a moment ago: follow it next round
                 continue
             # Another worker may have stored it between our first look and the claim.
-            stored = await self.holdings.stored(plan, strategy)
+            try:
+                stored = await self.holdings.stored(plan, strategy)
+            except BackendUnavailable:
+                lease.release()  # the caller falls back; a later request may download
+                raise
             if stored is not None:
                 lease.release()
                 return await self.holdings.hit(plan, stored, byte_range)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from everest_elearn.errors import EverestError
-from everest_elearn.gateway.delivery import ByteRange, FileStream, Origin
+import logging
+
+from everest_elearn.errors import BackendUnavailable, EverestError
+from everest_elearn.gateway.delivery import ByteRange, FileStream, Origin, Redirect, Strategy
 from everest_elearn.gateway.parts import Parts
 from everest_elearn.gateway.planning import Plan
 from everest_elearn.gateway.streams import counted, verified
+
+log = logging.getLogger(__name__)
 
 
 async def pipe(
@@ -46,3 +50,23 @@ async def pipe(
         checksum=plan.link.checksum,
         _closers=[opened.close],
     )
+
+
+async def fall_back(
+    parts: Parts, plan: Plan, byte_range: ByteRange | None, redirect: bool, exc: BackendUnavailable
+) -> Redirect | FileStream:
+    """The object store is unreachable: pipe or redirect as the rule allows, else ``exc``."""
+    fallback = plan.decision.rule.fallback
+    parts.stats.fallbacks += 1
+    log.warning(
+        "gateway: object store %s unreachable; rule '%s' falls back to %s for %s",
+        parts.store.name,
+        plan.decision.rule.name,
+        fallback.value if fallback else "nothing (503)",
+        plan.path,
+    )
+    if fallback is None:
+        raise exc
+    if fallback is Strategy.REDIRECT and redirect:
+        return Redirect(plan.link.href)
+    return await pipe(parts, plan, byte_range, Origin.FALLBACK)

@@ -29,7 +29,7 @@ from everest_elearn.gateway.holdings import Holdings
 from everest_elearn.gateway.mirroring import Mirroring
 from everest_elearn.gateway.objectstore import ObjectStore
 from everest_elearn.gateway.parts import Parts
-from everest_elearn.gateway.pipe import pipe
+from everest_elearn.gateway.pipe import fall_back, pipe
 from everest_elearn.gateway.planning import Plan, file_name_of, find_product, make_plan
 from everest_elearn.gateway.ranges import resolve_range
 from everest_elearn.gateway.reloader import RulesHolder
@@ -226,24 +226,12 @@ class Gateway:
             return await pipe(self._parts, plan, byte_range, Origin.PIPE)
         try:
             stored = await self._holdings.stored(plan, strategy)
-        except BackendUnavailable:
-            fallback = plan.decision.rule.fallback
-            self.stats.fallbacks += 1
-            log.warning(
-                "gateway: object store %s unreachable; rule '%s' falls back to %s for %s",
-                self.store.name,
-                plan.decision.rule.name,
-                fallback.value if fallback else "nothing (503)",
-                plan.path,
-            )
-            if fallback is None:
-                raise
-            if fallback is Strategy.REDIRECT and redirect:
-                return Redirect(plan.link.href)
-            return await pipe(self._parts, plan, byte_range, Origin.FALLBACK)
-        if stored is not None:
-            return await self._holdings.hit(plan, stored, byte_range)
-        return await self._downloads.miss(plan, strategy, byte_range)
+            if stored is not None:
+                return await self._holdings.hit(plan, stored, byte_range)
+            # The store may fail after the first look too (the miss looks again once claimed).
+            return await self._downloads.miss(plan, strategy, byte_range)
+        except BackendUnavailable as exc:
+            return await fall_back(self._parts, plan, byte_range, redirect, exc)
 
     async def describe(
         self,
