@@ -31,6 +31,7 @@ from everest_elearn.packages.manifest import (
 from everest_elearn.packages.plan import Plan, PlannedFile
 from everest_elearn.packages.progress import BuildProgress
 from everest_elearn.packages.state import Build, BuildState, FileRow, FileState, PackageState
+from everest_elearn.packages.versions import release, supersede
 from everest_elearn.packages.volumes import (
     LABEL_KIND,
     LABEL_NAME,
@@ -195,7 +196,10 @@ class Builder:
                 raise Conflict(f"package {spec.name} {spec.version} changed state during the build")
         except BaseException as exc:
             if datasets and self.index is not None:
-                await asyncio.shield(self.index.remove(datasets))
+                # Versions share dataset ids: another ready build's entries stay indexed.
+                await asyncio.shield(
+                    release(self.state, self.index, spec.name, spec.version, datasets)
+                )
             interrupted = isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt))
             reason = str(exc) if isinstance(exc, EverestError) else f"{type(exc).__name__}: {exc}"
             await asyncio.shield(
@@ -209,7 +213,7 @@ class Builder:
             )
             progress.set_phase("failed", reason)
             raise
-        await self._supersede(spec.name, spec.version, datasets, report)
+        await supersede(self.state, self.index, spec.name, spec.version, datasets, report)
         report.state, report.datasets = "ready", len(datasets)
         report.files, report.bytes = len(entries), manifest.total_bytes
         report.seconds = round(time.monotonic() - started, 3)
@@ -288,26 +292,6 @@ class Builder:
             await writer.write(MANIFEST_PATH, _once(body), len(body))
             await writer.flush()  # the marker only after the manifest is in place
             await writer.write(READY_PATH, _once(ready), len(ready))
-
-    async def _supersede(
-        self, name: str, version: str, datasets: list[str], report: BuildReport
-    ) -> None:
-        """Older ready versions keep their volume (still mounted by running servers) but leave the
-        index, so ``dc.load`` sees one version of each dataset."""
-        for other in await self.state.builds("package"):
-            if (
-                other.name != name
-                or other.version == version
-                or other.state is not BuildState.READY
-            ):
-                continue
-            # Dataset ids are stable per package and product, so versions share them.
-            stale = [d for d in other.datasets if d not in datasets]
-            if stale and self.index is not None:
-                await self.index.remove(stale)
-            note = f"superseded by {version}: volume kept, index entries removed"
-            await self.state.update(name, other.version, datasets=[], notes=[*other.notes, note])
-            report.notes.append(f"{other.version} superseded (volume kept until deleted)")
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:
