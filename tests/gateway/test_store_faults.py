@@ -115,3 +115,37 @@ async def test_store_failing_after_the_first_look_falls_back_to_pipe(
     async with await gateway.open(record, "late.tif", ANONYMOUS) as again:
         assert sha(await read_all(again.chunks)) == digest
     assert again.origin is Origin.MISS
+
+
+async def test_new_metadata_beside_old_data_is_not_a_hit(
+    make_gateway: GatewayMaker, provider: Provider, tmp_path: Path
+) -> None:
+    # The provider's file changes (same size); the catalogue names the new checksum.
+    old = write_file(provider.root, "v.tif", 400_000, seed=1)
+    gateway = await make_gateway("rules:\n  - name: c\n    strategy: cache\n")
+    async with await gateway.open(
+        product(f"{provider.url}/open/v.tif", checksum=f"sha256:{old}"), "v.tif", ANONYMOUS
+    ) as first:
+        assert sha(await read_all(first.chunks)) == old
+    await _settled(gateway)
+    new = write_file(provider.root, "v.tif", 400_000, seed=2)
+    # A replacement torn between its metadata and its data (a crash, or a reader in between):
+    # the metadata a put of the new file writes, beside the old data.
+    store = gateway.store
+    assert isinstance(store, LocalStore)
+    key = "cache/S2_MSI_L2A/S2A_20240601_T31TCJ/v.tif"
+    staged = tmp_path / "v.part"
+    staged.write_bytes((provider.root / "v.tif").read_bytes())
+    await store.put_file("scratch/v.tif", staged, {"sha256": new, "strategy": "cache"})
+    (store.meta / "scratch/v.tif.json").replace(store.meta / f"{key}.json")
+    await store.delete("scratch/v.tif")
+    assert await store.stat(key) is None
+    record = product(f"{provider.url}/open/v.tif", checksum=f"sha256:{new}")
+    async with await gateway.open(record, "v.tif", ANONYMOUS) as second:
+        assert sha(await read_all(second.chunks)) == new
+    assert second.origin is Origin.MISS
+    assert provider.gets("/open/v.tif") == 2
+    await _settled(gateway)
+    async with await gateway.open(record, "v.tif", ANONYMOUS) as third:
+        assert sha(await read_all(third.chunks)) == new
+    assert third.origin is Origin.HIT

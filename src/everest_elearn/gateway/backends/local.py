@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -14,13 +15,18 @@ from pathlib import Path
 from everest_elearn.errors import BackendUnavailable
 from everest_elearn.gateway.objectstore import CHUNK, StoredObject, check_key
 
+# The metadata's record of its data file's modification time (ns): which data it describes.
+STAMP = "data_mtime_ns"
+
 
 class LocalStore:
     """Objects at ``root/objects/<key>``, metadata at ``root/meta/<key>.json``.
 
-    An object is complete when its data file exists: the metadata is written first, the data is
-    renamed into place last, so a crash never leaves a data file without its metadata, and a
-    metadata file without data is ignored (and removed by ``recover``).
+    An object is complete when its data file exists and its metadata names it (size and
+    modification time, ``stamp``). A replacement removes the old data first, then renames the
+    new metadata and last the new data into place: any crash leaves the old pair, nothing, or the
+    new pair, never the old bytes under the new metadata. Metadata without data is ignored (and
+    removed by ``recover``).
     """
 
     name = "local"
@@ -77,6 +83,9 @@ class LocalStore:
             return None
         if str(values.get("size", st.st_size)) != str(st.st_size):
             return None
+        # Metadata of another data file (a replacement under way): not this object.
+        if str(values.pop(STAMP, st.st_mtime_ns)) != str(st.st_mtime_ns):
+            return None
         modified = datetime.fromtimestamp(st.st_mtime, UTC)
         return StoredObject(key, st.st_size, modified, {k: str(v) for k, v in values.items()})
 
@@ -122,9 +131,15 @@ class LocalStore:
         except OSError:  # another file system: copy, then the rename below is still atomic
             shutil.copyfile(path, staged)
             path.unlink(missing_ok=True)
+        stamp = staged.stat().st_mtime_ns
+        with contextlib.suppress(OSError):
+            if data.stat().st_mtime_ns == stamp:  # written in the same clock tick: tell apart
+                os.utime(staged, ns=(stamp + 1, stamp + 1))
+                stamp = staged.stat().st_mtime_ns  # as the file system keeps it
         meta_path.parent.mkdir(parents=True, exist_ok=True)
         meta_tmp = self.tmp / f"{uuid.uuid4().hex}.json"
-        meta_tmp.write_text(json.dumps({**meta, "size": str(size)}))
+        meta_tmp.write_text(json.dumps({**meta, "size": str(size), STAMP: str(stamp)}))
+        data.unlink(missing_ok=True)  # the old object is incomplete before its metadata goes
         os.replace(meta_tmp, meta_path)
         data.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, data)
