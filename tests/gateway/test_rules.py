@@ -111,6 +111,16 @@ def test_a_good_file_parses() -> None:
             3,
             "source 's' is defined twice (first at line 2)",
         ),
+        (
+            "sources:\n  - name: s\n    url: s3://b/\n    redirect_hosts: [a.org]\n",
+            4,
+            "redirect_hosts applies to http(s) sources only",
+        ),
+        (
+            "sources:\n  - name: s\n    url: https://x.org/\n    redirect_hosts: ['http://a/']\n",
+            4,
+            "must be a host name[:port]",
+        ),
         # A policy strategy no rule allows could never take effect.
         (
             "rules:\n  - {name: r, strategy: redirect, allow: [mirror]}\npolicies:\n"

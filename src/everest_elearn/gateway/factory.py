@@ -60,7 +60,10 @@ def build_gateway(
     credentials = Credentials(environ, config.secrets_dir)
     upstream = Upstream(
         {
-            "http": HttpReader(credentials, timeout=config.upstream_timeout),
+            # Redirects are checked against the rules in force, reloads included.
+            "http": HttpReader(
+                credentials, timeout=config.upstream_timeout, sources=lambda: holder.rules.sources
+            ),
             "s3": S3Reader(credentials),
             "file": FileReader(),
         }

@@ -15,6 +15,7 @@ from everest_elearn.gateway.matching import Match, ProductFacts
 from everest_elearn.gateway.yamlines import LineDict, LineList
 
 CREDENTIAL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
+REDIRECT_HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$")
 # Keys that would put a secret into the rules file; credentials are referenced by name only.
 SECRET_KEYS = {"password", "token", "secret", "access_key", "secret_key", "cookie_value", "api_key"}
 
@@ -61,6 +62,9 @@ class Source:
     endpoint: str | None = None  # S3 endpoint URL (MinIO, moto); None = AWS
     region: str | None = None
     line: int = 0
+    # Hosts (``name`` or ``name:port``) an HTTP source may redirect to besides the sources'
+    # own locations, e.g. its signed-URL storage; they never get the source's credentials.
+    redirect_hosts: tuple[str, ...] = ()
 
     @property
     def scheme(self) -> str:
@@ -304,7 +308,7 @@ class _Parser:
             node = self.mapping(item, item_line, "a source")
             if node is None:
                 continue
-            allowed = {"name", "url", "auth", "credential", "endpoint", "region"}
+            allowed = {"name", "url", "auth", "credential", "endpoint", "region", "redirect_hosts"}
             self.keys(node, allowed, "source")
             name = self.text(node, "name", "source", required=True)
             url = self.text(node, "url", "source", required=True)
@@ -339,6 +343,7 @@ class _Parser:
             endpoint = self.text(node, "endpoint", what)
             if endpoint is not None and not endpoint.startswith(("http://", "https://")):
                 self.fail(node.line_of("endpoint"), f"{what}: endpoint must be an http(s) URL")
+            hosts = self.redirect_hosts(node, url, what)
             if name and url:
                 out.append(
                     Source(
@@ -349,9 +354,20 @@ class _Parser:
                         endpoint,
                         self.text(node, "region", what),
                         node.line,
+                        hosts,
                     )
                 )
         return out
+
+    def redirect_hosts(self, node: LineDict, url: str | None, what: str) -> tuple[str, ...]:
+        hosts = tuple(h.lower() for h in self.patterns(node, "redirect_hosts", what))
+        line = node.line_of("redirect_hosts")
+        if hosts and url and not url.lower().startswith(("http://", "https://")):
+            self.fail(line, f"{what}: redirect_hosts applies to http(s) sources only")
+        for host in hosts:
+            if not REDIRECT_HOST.match(host):
+                self.fail(line, f"{what}: redirect host '{host}' must be a host name[:port]")
+        return hosts
 
     def source_url(self, url: str, line: int, what: str) -> str | None:
         lowered = url.lower()

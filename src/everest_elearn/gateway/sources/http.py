@@ -1,10 +1,10 @@
-"""HTTP(S) sources through httpx: ranges, basic/bearer/cookie authentication, bounded redirects."""
+"""HTTP(S) sources through httpx: ranges, basic/bearer/cookie authentication, checked redirects."""
 
 from __future__ import annotations
 
 import base64
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -12,6 +12,7 @@ import httpx
 from everest_elearn.errors import Timeout, UpstreamError
 from everest_elearn.gateway.credentials import Credentials
 from everest_elearn.gateway.delivery import ByteRange
+from everest_elearn.gateway.matching import locate
 from everest_elearn.gateway.objectstore import CHUNK
 from everest_elearn.gateway.ranges import RangeNotSatisfiable
 from everest_elearn.gateway.rules import AuthKind, Source
@@ -26,11 +27,29 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme.lower(), parts.netloc.lower()
 
 
-class HttpReader:
-    """Opens files at HTTP(S) sources; credentials go only to the source's own origin."""
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return f"{host}:{parts.port}" if parts.port else host
 
-    def __init__(self, credentials: Credentials, timeout: float = 30.0) -> None:
+
+class HttpReader:
+    """Opens files at HTTP(S) sources; credentials go only to the source's own origin.
+
+    ``sources`` gives the sources of the rules in force: a provider's redirect is followed only
+    to a location one of them names, or to a host in the source's ``redirect_hosts``, so that
+    no provider can make the gateway fetch an arbitrary URL (loopback, internal hosts).
+    Without it, only the source's own location counts.
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        timeout: float = 30.0,
+        sources: Callable[[], Sequence[Source]] | None = None,
+    ) -> None:
         self.credentials = credentials
+        self.sources = sources
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=False,
@@ -49,17 +68,30 @@ class HttpReader:
             return {"Cookie": value}
         return {}
 
+    def _may_follow(self, source: Source, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or parts.username or parts.password:
+            return False
+        named = tuple(self.sources()) if self.sources is not None else (source,)
+        if locate(url, named) is not None:
+            return True
+        if source.scheme == "https" and parts.scheme.lower() != "https":
+            return False  # a listed host, but not by a downgrade to plain http
+        hostname = (parts.hostname or "").lower()
+        return hostname in source.redirect_hosts or _host(url) in source.redirect_hosts
+
     async def open(self, source: Source, href: str, byte_range: ByteRange | None) -> UpstreamFile:
         headers = {"Accept-Encoding": "identity"}
         if byte_range is not None:
             end = "" if byte_range.end is None else str(byte_range.end)
             headers["Range"] = f"bytes={byte_range.start}-{end}"
         secret = self._auth_headers(source)
+        own = _origin(source.url)
         url = href
         for _ in range(MAX_REDIRECTS + 1):
-            # Provider redirects (e.g. to signed storage URLs) are followed, but the credentials
-            # travel only to the origin the rules named.
-            sent = {**headers, **secret} if _origin(url) == _origin(href) else headers
+            # Provider redirects (e.g. to signed storage URLs) are followed where the rules allow,
+            # but the credentials travel only to the source's own origin.
+            sent = {**headers, **secret} if _origin(url) == own else headers
             try:
                 request = self.client.build_request("GET", url, headers=sent)
                 response = await self.client.send(request, stream=True)
@@ -71,9 +103,14 @@ class HttpReader:
                 ) from None
             if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
                 await response.aclose()
-                url = urljoin(url, response.headers["location"])
-                if not url.startswith(("http://", "https://")):
-                    break
+                target = urljoin(url, response.headers["location"])
+                if not self._may_follow(source, target):
+                    # Only the host is named: a signed URL's query may itself be a secret.
+                    raise UpstreamError(
+                        f"provider '{source.name}' redirected to {_host(target) or 'a non-URL'}, "
+                        "a location the gateway rules do not name (see redirect_hosts)"
+                    )
+                url = target
                 continue
             return self._file(source, response, byte_range)
         raise UpstreamError(f"provider '{source.name}' redirected too often")
