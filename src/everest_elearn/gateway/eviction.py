@@ -117,8 +117,7 @@ class CacheKeeper:
                 if full is None:
                     continue
                 meta = full.meta
-            expires = meta.get("expires")
-            if found.key not in protect and expires and _parse(expires) <= now:
+            if found.key not in protect and expired(meta, now):
                 if await self._evict(found, "retention ended"):
                     gone.add(found.key)
                 continue
@@ -145,6 +144,12 @@ class CacheKeeper:
         self.stats.bytes_evicted += obj.size
         log.info("evicted %s (%d bytes): %s", obj.key, obj.size, why)
         return True
+
+
+def expired(meta: dict[str, str], now: datetime) -> bool:
+    """Whether a cached object's retention has ended (mirrored objects carry no ``expires``)."""
+    expires = meta.get("expires")
+    return expires is not None and expires != "" and _parse(expires) <= now
 
 
 def _parse(value: str) -> datetime:

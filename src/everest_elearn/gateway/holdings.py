@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from everest_elearn.gateway.delivery import ByteRange, FileStream, Origin, Strategy
+from everest_elearn.gateway.eviction import expired
 from everest_elearn.gateway.objectstore import StoredObject
 from everest_elearn.gateway.parts import Parts
 from everest_elearn.gateway.planning import Plan
@@ -36,6 +37,8 @@ class Holdings:
         wanted = plan.sha256
         if wanted is not None and found.meta.get("sha256") != wanted:
             return None  # the catalogue now names another file: stale, fetch anew
+        if kind is Strategy.CACHE and expired(found.meta, datetime.now(UTC)):
+            return None  # retention ended (eviction may not have run yet): fetch anew
         return found
 
     def lander(self, key: str) -> Callable[[], Awaitable[int | None]]:
