@@ -36,6 +36,14 @@ class World:
     volumes: Path
     mount_root: Path
     dc: Any
+    catalogue: Any
+
+    async def reprocess(self, orbit: str) -> None:
+        """The provider states the passes' orbit direction (a catalogue update between versions)."""
+        for sample in self.samples:
+            props = {**sample.record.properties, "orbitDirection": orbit}
+            sample.record = sample.record.model_copy(update={"properties": props})
+        await self.catalogue.upsert([s.record for s in self.samples], ADMIN)
 
     def spec(self, version: str) -> dict[str, Any]:
         return {"name": NAME, "version": version, "licence": "CC-BY-4.0 (synthetic)",
@@ -65,7 +73,7 @@ async def world(tmp_path: Path, provider: Provider, odc_db_url: str) -> AsyncIte
         index = DatacubeIndex(odc_db_url)
         try:
             dc = datacube.Datacube(index=index._connect())
-            yield World(service, samples, volumes.root, mount_root, dc)
+            yield World(service, samples, volumes.root, mount_root, dc, service.catalogue)
         finally:
             await index.close()
 
@@ -79,10 +87,12 @@ async def test_a_failed_new_version_leaves_the_ready_one_indexed_and_loadable(
 ) -> None:
     first = await world.service.build(world.spec("1"), ADMIN)
     world.mount("1")
+    assert world.dc.find_datasets(product=PRODUCT, orbit_state="descending")
     v1 = set((await world.service.state.get(NAME, "1")).datasets)  # type: ignore[union-attr]
     assert first.state == "ready" and len(v1) == 2
     assert _ids(world.dc.find_datasets(product=PRODUCT)) == v1
 
+    await world.reprocess("ASCENDING")
     # Version 2 fails at its very last step, after indexing: its READY marker cannot be written.
     second = world.volumes / volume_name(NAME, "2")
     await world.service.volumes.create(
@@ -96,6 +106,30 @@ async def test_a_failed_new_version_leaves_the_ready_one_indexed_and_loadable(
 
     assert (await world.service.status(NAME, "1", ADMIN))["state"] == "ready"
     assert _ids(world.dc.find_datasets(product=PRODUCT)) == v1
+    # ... with version 1's documents, not those version 2 wrote before it failed.
+    assert not world.dc.find_datasets(product=PRODUCT, orbit_state="ascending")
     data = world.dc.load(product=PRODUCT, measurements=["vv"], output_crs="EPSG:32736",
                          resolution=20)  # fmt: skip
     assert data.sizes["time"] == 2 and float(data.vv.max()) > 0
+
+
+async def test_a_ready_new_version_describes_its_own_files(world: World) -> None:
+    await world.service.build(world.spec("1"), ADMIN)
+    await world.reprocess("ASCENDING")
+    second = await world.service.build(world.spec("2"), ADMIN)
+    world.mount("2")
+    v2 = set((await world.service.state.get(NAME, "2")).datasets)  # type: ignore[union-attr]
+    assert second.state == "ready" and len(v2) == 2
+    assert (await world.service.state.get(NAME, "1")).datasets == []  # type: ignore[union-attr]
+
+    found = world.dc.find_datasets(product=PRODUCT, orbit_state="ascending")
+    assert _ids(found) == v2
+    for dataset in found:
+        assert dataset.metadata_doc["properties"]["sat:orbit_state"] == "ascending"
+        # The location is where containers mount the current version: version 2's files.
+        directory = Path(dataset.uri.removeprefix("file://")).parent
+        vv = next(m["path"] for k, m in dataset.metadata_doc["measurements"].items() if k == "vv")
+        assert (directory / vv).resolve().is_relative_to(world.volumes / volume_name(NAME, "2"))
+    data = world.dc.load(product=PRODUCT, orbit_state="ascending", measurements=["vh"],
+                         output_crs="EPSG:32736", resolution=20)  # fmt: skip
+    assert data.sizes["time"] == 2

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from everest_elearn.catalogue.model import Record
 from everest_elearn.errors import Conflict, EverestError, TooLarge
@@ -64,6 +64,9 @@ class PackageIndex(Protocol):
         """Index the package's datasets; their ids, and notes on products left out."""
 
     async def remove(self, dataset_ids: Sequence[str]) -> None: ...
+
+    async def reinstate(self, documents: Sequence[tuple[dict[str, Any], str]]) -> None:
+        """Put back dataset documents an aborted build replaced (``IndexOutcome.replaced``)."""
 
 
 @dataclass
@@ -137,6 +140,7 @@ class Builder:
             )
         )
         datasets: list[str] = []
+        replaced: list[tuple[dict[str, Any], str]] = []
         try:
             await self.state.plan_files(
                 spec.name,
@@ -174,7 +178,7 @@ class Builder:
             progress.set_phase("indexing")
             if self.index is not None:
                 outcome = await self.index.add(manifest, plan.records, volume, identity)
-                datasets = outcome.datasets
+                datasets, replaced = outcome.datasets, outcome.replaced
                 report.notes.extend(outcome.notes)
                 for entry in manifest.files:
                     entry.not_indexed = outcome.unindexed.get(entry.path)
@@ -198,7 +202,7 @@ class Builder:
             if datasets and self.index is not None:
                 # Versions share dataset ids: another ready build's entries stay indexed.
                 await asyncio.shield(
-                    release(self.state, self.index, spec.name, spec.version, datasets)
+                    release(self.state, self.index, spec.name, spec.version, datasets, replaced)
                 )
             interrupted = isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt))
             reason = str(exc) if isinstance(exc, EverestError) else f"{type(exc).__name__}: {exc}"

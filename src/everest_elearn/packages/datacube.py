@@ -32,6 +32,13 @@ _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _SCHEMAS = ("agdc", "odc")
 
 
+def _any_change() -> dict[tuple[str, ...], Any]:
+    """Any field of a dataset document may change between versions of a package."""
+    from datacube.utils import changes
+
+    return {(): changes.allow_any}
+
+
 def _validated_role(name: str) -> str:
     if not _ROLE.match(name):
         raise InvalidInput("datacube.readonly_role", "use lower-case letters, digits and _")
@@ -148,7 +155,11 @@ class DatacubeIndex:
 
     # --- datasets ------------------------------------------------------------------------------
 
-    def _add(self, documents: Sequence[tuple[dict[str, Any], str]]) -> list[UUID]:
+    def _add(
+        self,
+        documents: Sequence[tuple[dict[str, Any], str]],
+        replaced: list[tuple[dict[str, Any], str]] | None = None,
+    ) -> list[UUID]:
         from datacube.index.eo3 import prep_eo3
         from datacube.model import Dataset
 
@@ -161,19 +172,41 @@ class DatacubeIndex:
                     f"dataset {doc.get('label')}", f"unknown product {doc['product']['name']}"
                 )
             ds_id = UUID(doc["id"])
-            if index.datasets.has(ds_id):
-                index.datasets.restore([ds_id])  # a rebuilt package revives archived entries
+            # prep_eo3 adds the lat/lon extent and grid_spatial that x/y/time searches use,
+            # as `datacube dataset add` does.
+            dataset = Dataset(product, prep_eo3(copy.deepcopy(doc)), uri=location)
+            existing = index.datasets.get(ds_id) if index.datasets.has(ds_id) else None
+            if existing is None:
+                index.datasets.add(dataset, with_lineage=False)
             else:
-                # prep_eo3 adds the lat/lon extent and grid_spatial that x/y/time searches use,
-                # as `datacube dataset add` does.
-                prepared = prep_eo3(copy.deepcopy(doc))
-                index.datasets.add(Dataset(product, prepared, uri=location), with_lineage=False)
+                if existing.is_archived:
+                    index.datasets.restore([ds_id])  # a rebuilt package revives archived entries
+                # Versions of a package share ids: the index must describe the new files.
+                _, safe, unsafe = index.datasets.can_update(dataset, _any_change())
+                if safe or unsafe or existing.uri != location:
+                    if replaced is not None and existing.uri is not None:
+                        replaced.append((copy.deepcopy(existing.metadata_doc), existing.uri))
+                    index.datasets.update(dataset, updates_allowed=_any_change())
             added.append(ds_id)
         return added
 
     async def add_datasets(self, documents: Sequence[tuple[dict[str, Any], str]]) -> list[UUID]:
-        """Index eo3 documents (with their location URIs); already indexed ones are kept."""
+        """Index eo3 documents (with their location URIs); indexed ones are updated to match."""
         return list(await self._run(self._add, list(documents)))
+
+    def _reinstate(self, documents: Sequence[tuple[dict[str, Any], str]]) -> None:
+        from datacube.model import Dataset
+
+        index = self._connect()
+        for doc, location in documents:
+            product = index.products.get_by_name(doc["product"]["name"])
+            if product is not None and index.datasets.has(UUID(str(doc["id"]))):
+                dataset = Dataset(product, doc, uri=location)
+                index.datasets.update(dataset, updates_allowed=_any_change())
+
+    async def reinstate(self, documents: Sequence[tuple[dict[str, Any], str]]) -> None:
+        """Put back documents (as ``replaced`` by ``index_record``) an aborted build changed."""
+        await self._run(self._reinstate, list(documents))
 
     async def index_record(
         self,
@@ -185,8 +218,10 @@ class DatacubeIndex:
         package_dir: Path,
         mount_root: str,
         product: str | None = None,
+        replaced: list[tuple[dict[str, Any], str]] | None = None,
     ) -> UUID:
-        """Build the dataset document of ``record`` from its files and index it."""
+        """Build the dataset document of ``record`` from its files and index it; when that changes
+        an indexed document, the old one and its location are appended to ``replaced``."""
 
         def work() -> UUID:
             doc = odc_documents.dataset_document(
@@ -198,7 +233,7 @@ class DatacubeIndex:
                 mount_root=mount_root,
                 product=product,
             )
-            return self._add([doc])[0]
+            return self._add([doc], replaced)[0]
 
         return UUID(str(await self._run(work)))
 

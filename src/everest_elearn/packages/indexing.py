@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from everest_elearn.catalogue.model import Record
@@ -35,6 +35,8 @@ class IndexOutcome:
     notes: list[str] = field(default_factory=list)
     # Path in the package -> why its product has no ODC dataset (kept in the manifest).
     unindexed: dict[str, str] = field(default_factory=dict)
+    # Documents (and locations) of datasets this build changed, as they were before.
+    replaced: list[tuple[dict[str, Any], str]] = field(default_factory=list)
 
     def leave_out(
         self, product: str, files: Mapping[str, str], reason: str, header: str | None = None
@@ -123,6 +125,7 @@ class OdcPackageIndex:
                         package=manifest.name,
                         package_dir=local,
                         mount_root=self.mount_root,
+                        replaced=outcome.replaced,
                     )
                 except InvalidInput as exc:
                     # A product whose files do not make a dataset (bands left out by the spec,
@@ -149,3 +152,6 @@ class OdcPackageIndex:
 
     async def remove(self, dataset_ids: Sequence[str]) -> None:
         await self.index.remove_datasets(UUID(i) for i in dataset_ids)
+
+    async def reinstate(self, documents: Sequence[tuple[dict[str, Any], str]]) -> None:
+        await self.index.reinstate(documents)

@@ -4,7 +4,7 @@ build must not take out entries a ready version lists, and a new ready version s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from everest_elearn.packages.state import BuildState, PackageState
 
@@ -23,14 +23,23 @@ async def listed_elsewhere(state: PackageState, name: str, version: str) -> set[
 
 
 async def release(
-    state: PackageState, index: PackageIndex, name: str, version: str, datasets: list[str]
+    state: PackageState,
+    index: PackageIndex,
+    name: str,
+    version: str,
+    datasets: list[str],
+    replaced: list[tuple[dict[str, Any], str]],
 ) -> None:
     """A failed or cancelled build's entries leave the index, except those another ready build
-    lists (its earlier version indexed the same ids: they stay loadable)."""
+    lists (its earlier version indexed the same ids: they stay loadable, with the documents they
+    had before this build updated them)."""
     kept = await listed_elsewhere(state, name, version)
     orphans = [d for d in datasets if d not in kept]
     if orphans:
         await index.remove(orphans)
+    back = [(doc, location) for doc, location in replaced if str(doc.get("id")) in kept]
+    if back:
+        await index.reinstate(back)
 
 
 async def supersede(
