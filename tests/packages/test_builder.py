@@ -258,3 +258,49 @@ async def test_a_volume_labelled_for_another_package_is_not_reused(
         await service.build(spec(base, "1-2"), ADMIN)
     assert await service.volumes.get(volume) is not None
     await service.volumes.remove(volume)
+
+
+async def test_a_failed_build_rebuilt_from_another_spec_keeps_none_of_its_files(
+    service: PackageService,
+) -> None:
+    name = unique()
+    failing = spec(name, contents=[{"products": ["S1A_A", "S1A_BAD"], "files": ["*.tif"]}])
+    with pytest.raises(UpstreamError, match="checksum mismatch"):
+        await service.build(failing, ADMIN)
+    volume = f"everest-pkg-{name}-1.0"
+    first = {f.path for f in await service.volumes.files(volume)}
+    assert "sentinel-1a/GRD/2019-09-17/S1A_A/vv.tif" in first
+
+    report = await service.build(spec(name, contents=[{"products": ["S1A_B"]}]), ADMIN)
+    assert report.state == "ready" and report.files == 1
+    manifest = json.loads(await service.volumes.read(volume, MANIFEST_PATH))
+    listed = {f["path"] for f in manifest["files"]}
+    assert listed == {"sentinel-1a/GRD/2019-09-18/S1A_B/vv.tif"}
+    assert {f.path for f in await service.volumes.files(volume)} == {
+        *listed,
+        MANIFEST_PATH,
+        READY_PATH,
+    }
+
+
+async def test_stray_files_in_a_local_volume_are_dropped_before_ready(
+    service: PackageService,
+) -> None:
+    name = unique()
+    volume = f"everest-pkg-{name}-1.0"
+    labels = {"everest.kind": "package", "everest.name": name, "everest.version": "1.0"}
+    await service.volumes.create(volume, labels)
+    stray = "sentinel-1a/GRD/2019-09-16/S1A_OLD/vv.tif"  # of no plan
+    async with service.volumes.writer(volume) as writer:
+        await writer.write(stray, _chunks(b"half a file"), 11)
+    report = await service.build(spec(name), ADMIN)
+    assert report.state == "ready"
+    manifest = json.loads(await service.volumes.read(volume, MANIFEST_PATH))
+    wanted = {f["path"] for f in manifest["files"]} | {MANIFEST_PATH, READY_PATH}
+    # Only through the engine (no host path) a file cannot be deleted: it stays, unlisted.
+    kept = {stray} if await service.volumes.local_path(volume) is None else set()
+    assert {f.path for f in await service.volumes.files(volume)} == wanted | kept
+
+
+async def _chunks(data: bytes) -> AsyncIterator[bytes]:
+    yield data

@@ -4,6 +4,7 @@ files."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from everest_elearn.errors import EverestError
 from everest_elearn.packages.backends.directory import DirectoryVolumes
 from everest_elearn.packages.datacube import DatacubeIndex
-from everest_elearn.packages.manifest import READY_PATH
+from everest_elearn.packages.progress import BuildProgress
 from everest_elearn.packages.service import PackageService
 from everest_elearn.packages.spec import volume_name
 from everest_elearn.samples import SampleProduct
@@ -93,16 +93,18 @@ async def test_a_failed_new_version_leaves_the_ready_one_indexed_and_loadable(
     assert _ids(world.dc.find_datasets(product=PRODUCT)) == v1
 
     await world.reprocess("ASCENDING")
-    # Version 2 fails at its very last step, after indexing: its READY marker cannot be written.
-    second = world.volumes / volume_name(NAME, "2")
-    await world.service.volumes.create(
-        second.name,
-        {"everest.kind": "package", "everest.name": NAME, "everest.version": "2"},
-    )
-    (second / READY_PATH).mkdir()
-    with pytest.raises((EverestError, OSError)):
-        await world.service.build(world.spec("2"), ADMIN)
-    assert (await world.service.state.get(NAME, "2")).state.value == "failed"  # type: ignore[union-attr]
+    # Version 2 is cancelled at its very last step, after indexing.
+    progress = BuildProgress(NAME, "2")
+    second = asyncio.create_task(world.service.build(world.spec("2"), ADMIN, progress))
+
+    def cancel_when_finishing(progress: BuildProgress, _: object) -> None:
+        if progress.phase == "finishing":
+            second.cancel()
+
+    progress.listeners.append(cancel_when_finishing)
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    assert (await world.service.state.get(NAME, "2")).state.value == "interrupted"  # type: ignore[union-attr]
 
     assert (await world.service.status(NAME, "1", ADMIN))["state"] == "ready"
     assert _ids(world.dc.find_datasets(product=PRODUCT)) == v1

@@ -21,6 +21,7 @@ from everest_elearn.packages.claims import claim_volume
 from everest_elearn.packages.cube_layout import REWRITTEN, rewrite_rasters
 from everest_elearn.packages.fetching import FileFetcher
 from everest_elearn.packages.indexing import IndexOutcome
+from everest_elearn.packages.leftovers import drop_strays, start_afresh
 from everest_elearn.packages.manifest import (
     MANIFEST_PATH,
     READY_PATH,
@@ -142,6 +143,9 @@ class Builder:
         datasets: list[str] = []
         replaced: list[tuple[dict[str, Any], str]] = []
         try:
+            if existing is not None and existing.spec != spec_data:
+                await start_afresh(self.state, self.volumes, existing)
+                report.notes.append("the unfinished earlier run had another spec: started afresh")
             await self.state.plan_files(
                 spec.name,
                 spec.version,
@@ -290,6 +294,7 @@ class Builder:
             progress.file(path, "durable")
 
     async def _finish(self, volume: VolumeInfo, manifest: Manifest) -> None:
+        await drop_strays(self.volumes, volume.name, {f.path for f in manifest.files})
         body = manifest.to_bytes()
         ready = f"{manifest.name} {manifest.version} {manifest.built_at.isoformat()}\n".encode()
         async with self.volumes.writer(volume.name) as writer:
