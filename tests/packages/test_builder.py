@@ -304,3 +304,28 @@ async def test_stray_files_in_a_local_volume_are_dropped_before_ready(
 
 async def _chunks(data: bytes) -> AsyncIterator[bytes]:
     yield data
+
+
+@pytest.mark.parametrize(
+    ("limits", "limit"),
+    [({"max_size": "1 MB"}, "max_size"), ({"max_size": "10 MB"}, "contents.0.max_size")],
+)
+async def test_a_file_of_unknown_size_past_the_budget_is_refused_before_it_is_kept(
+    service: PackageService,
+    records: Catalogue,
+    provider: Provider,
+    limits: dict[str, str],
+    limit: str,
+) -> None:
+    # The catalogue gives no size: only the provider's answer tells how much is coming.
+    big = product(provider, "S1A_BIG", {"vv.tif": os.urandom(3_000_000)}, day=20)
+    links = [link.model_copy(update={"length": None}) for link in big.links]
+    records.records["S1A_BIG"] = big.model_copy(update={"links": links})
+    name = unique()
+    content = {"products": ["S1A_B", "S1A_BIG"], "max_size": "2 MB"}
+    with pytest.raises(TooLarge, match=f"^{limit}: S1A_BIG/vv.tif brings more than"):
+        await service.build(spec(name, contents=[content], **limits), ADMIN)
+    build = await service.state.get(name, "1.0")
+    assert build is not None and build.state is BuildState.FAILED
+    paths = {f.path for f in await service.volumes.files(f"everest-pkg-{name}-1.0")}
+    assert paths == {"sentinel-1a/GRD/2019-09-18/S1A_B/vv.tif"}  # no READY, nothing of S1A_BIG

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from everest_elearn.catalogue.model import Record
-from everest_elearn.errors import Conflict, EverestError, TooLarge
+from everest_elearn.errors import Conflict, EverestError
 from everest_elearn.gateway.delivery import FileStream
 from everest_elearn.packages.claims import claim_volume
 from everest_elearn.packages.cube_layout import REWRITTEN, rewrite_rasters
-from everest_elearn.packages.fetching import FileFetcher
+from everest_elearn.packages.fetching import FileFetcher, Usage
 from everest_elearn.packages.indexing import IndexOutcome
 from everest_elearn.packages.leftovers import drop_strays, start_afresh
 from everest_elearn.packages.manifest import (
@@ -242,7 +242,7 @@ class Builder:
         entries: list[ManifestFile] = []
         pending: list[str] = []
         since_flush = 0
-        total = 0
+        used = Usage(spec)
         async with self.volumes.writer(volume.name) as writer:
             for planned in plan.files:
                 row = rows.get(planned.path)
@@ -254,13 +254,12 @@ class Builder:
                 ):
                     entries.append(ManifestFile.model_validate(row.entry))
                     report.skipped_files += 1
-                    total += row.size or 0
+                    used.take(planned.content, row.size or 0)
                     progress.file(planned.path, "skipped", done=row.size or 0)
                     continue
-                entry = await self.fetcher.copy(planned, writer, identity, progress)
-                total += entry.size
-                if total > spec.max_size:
-                    raise TooLarge(f"max_size: the files received exceed {spec.max_size} bytes")
+                budget = used.budget(planned.content)
+                entry = await self.fetcher.copy(planned, writer, identity, progress, budget)
+                used.take(planned.content, entry.size)
                 report.origins[entry.origin or "?"] = report.origins.get(entry.origin or "?", 0) + 1
                 entries.append(entry)
                 await self.state.file_progress(

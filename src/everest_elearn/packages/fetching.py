@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from everest_elearn.errors import UpstreamError
+from everest_elearn.errors import TooLarge, UpstreamError
 from everest_elearn.gateway.delivery import FileStream
 from everest_elearn.packages.cached import stored_path
 from everest_elearn.packages.manifest import ManifestFile
 from everest_elearn.packages.plan import PlannedFile
 from everest_elearn.packages.progress import BuildProgress
+from everest_elearn.packages.spec import PackageSpec
 from everest_elearn.packages.volumes import FileCopier, VolumeWriter
 from everest_elearn.security.identity import Identity
 
@@ -23,10 +25,48 @@ if TYPE_CHECKING:
     from everest_elearn.packages.builder import FileGateway
 
 
+@dataclass(frozen=True)
+class Budget:
+    """Bytes a file may still take, and the limit that sets it (``max_size``, ``contents.N...``)."""
+
+    left: int
+    limit: str
+
+    def check(self, key: str, size: int) -> None:
+        if size > self.left:
+            raise TooLarge(
+                f"{self.limit}: {key} brings more than the {self.left} bytes left of it; "
+                "nothing of it is kept"
+            )
+
+
+class Usage:
+    """Bytes taken so far by the whole package and by each entry of its contents."""
+
+    def __init__(self, spec: PackageSpec) -> None:
+        self.spec = spec
+        self.total = 0
+        self.by_content: dict[int, int] = {}
+
+    def take(self, content: int, size: int) -> None:
+        self.total += size
+        self.by_content[content] = self.by_content.get(content, 0) + size
+
+    def budget(self, content: int) -> Budget:
+        budget = Budget(self.spec.max_size - self.total, "max_size")
+        limit = self.spec.contents[content].max_size
+        if limit is not None and limit - self.by_content.get(content, 0) < budget.left:
+            budget = Budget(limit - self.by_content.get(content, 0), f"contents.{content}.max_size")
+        return budget
+
+
 async def _chunks(
-    stream: FileStream, hashers: list[Any], progress: BuildProgress, path: str
+    stream: FileStream, hashers: list[Any], progress: BuildProgress, path: str, budget: Budget
 ) -> AsyncIterator[bytes]:
+    received = 0
     async for chunk in stream:
+        received += len(chunk)
+        budget.check(path, received)  # a stream longer than announced stops here
         for hasher in hashers:
             hasher.update(chunk)
         progress.advance(path, len(chunk))
@@ -46,7 +86,10 @@ class FileFetcher:
         writer: VolumeWriter,
         identity: Identity,
         progress: BuildProgress,
+        budget: Budget,
     ) -> ManifestFile:
+        """The file copied and checked; TooLarge, before a byte is written, when its size does not
+        fit ``budget`` (a catalogue without sizes leaves the spec's limits to this point)."""
         key = f"{planned.record.identifier}/{planned.file_name}"
         stream = await self.gateway.open(planned.record, planned.file_name, identity)
         async with stream:
@@ -57,6 +100,7 @@ class FileFetcher:
                 raise UpstreamError(
                     f"{key}: the provider sends {size} bytes, the catalogue says {planned.size}"
                 )
+            budget.check(key, size)
             expected = planned.link.checksum
             algorithm, _, digest = (expected or "").partition(":")
             progress.file(planned.path, "fetching", done=0, origin=stream.origin.value)
@@ -68,7 +112,7 @@ class FileFetcher:
                 hashers: list[Any] = [sha256]
                 if expected and algorithm != "sha256":
                     hashers.append(hashlib.new(algorithm))
-                chunks = _chunks(stream, hashers, progress, planned.path)
+                chunks = _chunks(stream, hashers, progress, planned.path, budget)
                 await writer.write(planned.path, chunks, size)
                 file_sha256, received = sha256.hexdigest(), hashers[-1].hexdigest()
         if expected and received != digest.lower():
