@@ -102,6 +102,7 @@ async def test_a_warm_build_copies_cache_hits_byte_for_byte(world: World) -> Non
     for name, body in FILES.items():
         assert await service.volumes.read(volume, f"bench/C/2024-05-01/P1/{name}") == body
     manifest = json.loads(await service.volumes.read(volume, MANIFEST_PATH))
+    assert {(f["strategy"], f["rule"]) for f in manifest["files"]} == {("cache", "cache")}
     assert {f["file_name"]: f["sha256"] for f in manifest["files"]} == {
         name: hashlib.sha256(body).hexdigest() for name, body in FILES.items()
     }

@@ -91,6 +91,8 @@ class FileStream:
     checksum: str | None = None
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list, repr=False)
     spans: AsyncIterator[FileSpan] | None = None
+    # The name of the gateway rule that decided how the file is delivered (None: not known).
+    rule: str | None = None
 
     @property
     def partial(self) -> bool:

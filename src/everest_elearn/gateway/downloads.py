@@ -72,6 +72,7 @@ class Downloads:
             etag=plan.etag,
             last_modified=flight.last_modified or datetime.now(UTC),
             strategy=plan.decision.strategy,
+            rule=plan.decision.rule.name,
             origin=Origin.MISS,
             chunks=counted(stats, flight.read(start, end)),
             checksum=plan.link.checksum,

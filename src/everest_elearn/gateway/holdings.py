@@ -70,6 +70,7 @@ class Holdings:
             etag=f'"{sha}"' if sha else meta.get("etag"),
             last_modified=datetime.fromisoformat(modified) if modified else stored.modified,
             strategy=plan.decision.strategy,
+            rule=plan.decision.rule.name,
             origin=Origin.HIT,
             chunks=(
                 counted(self.parts.stats, self.parts.store.read(stored.key, start, end))

@@ -45,6 +45,7 @@ async def pipe(
         etag=plan.etag or opened.etag,
         last_modified=opened.last_modified,
         strategy=plan.decision.strategy,
+        rule=plan.decision.rule.name,
         origin=origin,
         chunks=counted(stats, chunks, fetched=True),
         checksum=plan.link.checksum,

@@ -272,6 +272,7 @@ class Gateway:
             origin=Origin.MISS if strategy in (Strategy.CACHE, Strategy.MIRROR) else Origin.PIPE,
             chunks=nothing(),
             checksum=plan.link.checksum,
+            rule=plan.decision.rule.name,
         )
 
     # --- reporting --------------------------------------------------------------------------

@@ -131,6 +131,7 @@ class FileFetcher:
             file_name=planned.file_name,
             source=planned.link.href,
             strategy=stream.strategy.value,
+            rule=stream.rule,
             origin=stream.origin.value,
             media_type=stream.media_type or planned.link.type,
         )

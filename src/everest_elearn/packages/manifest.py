@@ -34,6 +34,7 @@ class ManifestFile(BaseModel):
     file_name: str
     source: str  # the provider's URL of the file (the catalogue's enclosure link)
     strategy: str | None = None  # the gateway rule's strategy (redirect, pipe, cache, mirror)
+    rule: str | None = None  # the name of the gateway rule that decided the strategy
     origin: str | None = None  # hit, miss, pipe, fallback
     media_type: str | None = None
     # Why the Open Data Cube holds no dataset for this file's product; None when indexed or
