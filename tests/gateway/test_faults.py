@@ -48,10 +48,16 @@ async def test_cut_off_pipe_is_an_error_not_a_short_file(
 ) -> None:
     write_file(provider.root, "cut.tif", 1_000_000)
     gateway = await make_gateway("rules:\n  - name: p\n    strategy: pipe\n")
-    record = product(f"{provider.url}/cutoff/cut.tif")
-    with pytest.raises(UpstreamError):
-        async with await gateway.open(record, "cut.tif", ANONYMOUS) as stream:
-            await read_all(stream.chunks)
+    # The provider breaks off mid-body; then it sends less than the catalogue's length.
+    broken = product(f"{provider.url}/cutoff/cut.tif", identifier="BROKEN", length=1_000_000)
+    short = product(f"{provider.url}/open/cut.tif", identifier="SHORT", length=1_200_000)
+    for n, (record, message) in enumerate([(broken, "broke off"), (short, "cut off")], 1):
+        with pytest.raises(UpstreamError, match=message):
+            async with await gateway.open(record, "cut.tif", ANONYMOUS) as stream:
+                await read_all(stream.chunks)
+        report = await gateway.report()
+        # Each cut-off counts once as an upstream error, like a failure to open would.
+        assert (report["upstream_errors"], report["pipes"]) == (n, n)
 
 
 async def test_checksum_mismatch_is_an_error_and_never_cached(

@@ -8,7 +8,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from everest_elearn.errors import UpstreamError
+from everest_elearn.errors import EverestError, UpstreamError
 from everest_elearn.gateway.delivery import FileSpan
 from everest_elearn.gateway.flight import ChecksumMismatch
 from everest_elearn.gateway.stats import Stats
@@ -70,13 +70,19 @@ async def verified(
     digest = hashlib.new(algorithm) if expected else None
     held: bytes | None = None
     total = 0
-    async for chunk in chunks:
-        if digest is not None:
-            digest.update(chunk)
-        total += len(chunk)
-        if held is not None:
-            yield held
-        held = chunk
+    try:
+        async for chunk in chunks:
+            if digest is not None:
+                digest.update(chunk)
+            total += len(chunk)
+            if held is not None:
+                yield held
+            held = chunk
+    except EverestError:
+        # The provider broke off (or stalled) mid-body: as much an upstream error as a failed
+        # open, which the pipe counts itself; counted here once, the error goes on as it was.
+        stats.upstream_errors += 1
+        raise
     if length is not None and total != length:
         stats.upstream_errors += 1
         raise UpstreamError(f"the transfer was cut off after {total} of {length} bytes")
