@@ -1,29 +1,32 @@
-"""A loopback HTTP provider, and catalogue/gateway stand-ins that implement the packages' protocols.
+"""A loopback HTTP provider, product records on it, and the real catalogue and gateway over it.
 
-The stand-ins exist because the catalogue service and the gateway service are built in parallel;
-the provider is a real HTTP server and the bytes really travel over loopback.
+The provider is a real HTTP server (it can hold a file mid-body) and the bytes really travel over
+loopback; ``real_parts`` serves its files to the packages service through the real gateway.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from everest_elearn.catalogue.factory import create_store
 from everest_elearn.catalogue.model import Kind, Link, Record
-from everest_elearn.catalogue.query import Query
-from everest_elearn.catalogue.store import SearchResult
-from everest_elearn.errors import NotFound, UpstreamError
-from everest_elearn.gateway.delivery import FileStream, Origin, Strategy
-from everest_elearn.security.identity import Identity
+from everest_elearn.catalogue.service import Catalogue
+from everest_elearn.gateway.factory import build_gateway
+from everest_elearn.gateway.service import Gateway
+from everest_elearn.security.identity import Identity, Role
+from everest_elearn.settings import Settings
 
 if TYPE_CHECKING:
     from everest_elearn.packages.service import PackageService
+
+CURATOR = Identity("curator", frozenset({Role.ADMIN}))
 
 
 class Provider:
@@ -112,62 +115,46 @@ def product(
     )
 
 
-class Catalogue:
-    """Records by identifier; ``search`` honours ``parent`` and paging (enough for saved queries)."""
-
-    def __init__(self, records: list[Record]) -> None:
-        self.records = {r.identifier: r for r in records}
-
-    async def get(self, identifier: str, identity: Identity) -> Record:
-        if identifier not in self.records:
-            raise NotFound("record", identifier)
-        return self.records[identifier]
-
-    async def search(self, query: Query, identity: Identity) -> SearchResult:
-        found = [r for r in self.records.values() if query.parent in (None, r.parent_identifier)]
-        return SearchResult(found[query.offset : query.offset + query.limit], len(found))
+def collection(identifier: str = "S1_GRD") -> Record:
+    """The collection ``product`` records belong to (the catalogue stores products under one)."""
+    return Record(
+        identifier=identifier,
+        kind=Kind.COLLECTION,
+        title="Sentinel-1 GRD (test)",
+        properties={"platform": "sentinel-1a", "productType": "GRD"},
+    )
 
 
-class Gateway:
-    """Streams the enclosure over HTTP like the gateway's ``pipe`` strategy."""
+@asynccontextmanager
+async def real_parts(
+    work: Path, provider: Provider, records: Sequence[Record] = ()
+) -> AsyncIterator[tuple[Catalogue, Gateway]]:
+    """The real catalogue holding ``records`` and the real gateway piping all of ``provider``
+    (data under ``work/data``, as the packages service beside them keeps).
 
-    def __init__(self) -> None:
-        self.client = httpx.AsyncClient(timeout=60)
-        self.opened: list[str] = []
-
-    async def open(self, product: Record, file_name: str, identity: Identity) -> FileStream:
-        link = next((x for x in product.data_links if x.href.endswith("/" + file_name)), None)
-        if link is None:
-            raise NotFound("file", f"{product.identifier}/{file_name}")
-        self.opened.append(f"{product.identifier}/{file_name}")
-        request = self.client.build_request("GET", link.href)
-        response = await self.client.send(request, stream=True)
-        if response.status_code != 200:
-            await response.aclose()
-            raise UpstreamError(f"provider answered {response.status_code}")
-
-        async def chunks() -> AsyncIterator[bytes]:
-            async for chunk in response.aiter_bytes(1 << 20):
-                yield chunk
-
-        size = int(response.headers["content-length"])
-        stream = FileStream(
-            name=file_name,
-            media_type=response.headers.get("content-type", "application/octet-stream"),
-            size=size,
-            start=0,
-            end=None,
-            etag=None,
-            last_modified=None,
-            strategy=Strategy.PIPE,
-            origin=Origin.PIPE,
-            chunks=chunks(),
-        )
-        stream._closers.append(response.aclose)
-        return stream
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
+    A ``pipe`` rule streams every enclosure straight from the provider, checksum verified, with
+    no cache; both are closed on exit.
+    """
+    rules = work / "rules.yaml"
+    rules.write_text(
+        f"sources:\n  - name: provider\n    url: {provider.url}\n"
+        "rules:\n  - name: pipe everything\n    strategy: pipe\n"
+    )
+    config = Settings(
+        data_dir=work / "data", catalogue={"load_samples": False}, gateway={"rules_file": rules}
+    )
+    store = create_store(config)
+    await store.open()
+    catalogue = Catalogue(store)
+    await catalogue.upsert([r for r in records if r.kind is Kind.COLLECTION], CURATOR)
+    await catalogue.upsert([r for r in records if r.kind is not Kind.COLLECTION], CURATOR)
+    gateway = build_gateway(config, {}, lookup=catalogue)
+    await gateway.start()
+    try:
+        yield catalogue, gateway
+    finally:
+        await gateway.close()
+        await store.close()
 
 
 async def shut(service: PackageService, *closers: Callable[[], Awaitable[object]]) -> None:

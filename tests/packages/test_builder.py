@@ -14,14 +14,16 @@ from typing import Any
 
 import pytest
 
+from everest_elearn.catalogue.service import Catalogue
 from everest_elearn.errors import Conflict, InvalidInput, TooLarge, UpstreamError
+from everest_elearn.gateway.service import Gateway
 from everest_elearn.packages.manifest import MANIFEST_PATH, READY_PATH
 from everest_elearn.packages.service import PackageService
 from everest_elearn.packages.state import BuildState
 from everest_elearn.packages.volumes import Volumes
 from everest_elearn.security.identity import Identity, Role
 from everest_elearn.settings import Settings
-from tests.packages.support import Catalogue, Gateway, Provider, product
+from tests.packages.support import CURATOR, Provider, collection, product, real_parts
 
 ADMIN = Identity("admin", frozenset({Role.ADMIN}))
 PARTICIPANT = Identity("ann", frozenset({Role.PARTICIPANT}))
@@ -34,28 +36,35 @@ def provider() -> Iterator[Provider]:
 
 
 @pytest.fixture
-def records(provider: Provider) -> Catalogue:
-    return Catalogue(
+async def parts(tmp_path: Path, provider: Provider) -> AsyncIterator[tuple[Catalogue, Gateway]]:
+    async with real_parts(
+        tmp_path,
+        provider,
         [
+            collection(),
             product(
                 provider, "S1A_A", {"vv.tif": os.urandom(300_000), "vh.tif": os.urandom(200_000)}
             ),
             product(provider, "S1A_B", {"vv.tif": os.urandom(150_000)}, day=18),
             product(provider, "S1A_BAD", {"vv.tif": os.urandom(1000)}, day=19, corrupt=True),
-        ]
-    )
+        ],
+    ) as opened:
+        yield opened
+
+
+@pytest.fixture
+def records(parts: tuple[Catalogue, Gateway]) -> Catalogue:
+    return parts[0]
 
 
 @pytest.fixture
 async def service(
-    tmp_path: Path, records: Catalogue, volumes: Volumes
+    tmp_path: Path, parts: tuple[Catalogue, Gateway], volumes: Volumes
 ) -> AsyncIterator[PackageService]:
     settings = Settings(data_dir=tmp_path / "data", packages={"flush_bytes": 250_000})
-    gateway = Gateway()
-    opened = await PackageService.open(settings, records, gateway, volumes=volumes)
+    opened = await PackageService.open(settings, *parts, volumes=volumes)
     yield opened
     await opened.close()
-    await gateway.aclose()
     for build in await opened.state.builds():
         await volumes.remove(build.volume)
 
@@ -200,7 +209,7 @@ async def test_interrupted_build_resumes_and_skips_durable_files(
 
 
 async def test_a_dead_builder_is_found_at_start_and_cleaned_up(
-    tmp_path: Path, service: PackageService, records: Catalogue, volumes: Volumes
+    service: PackageService, parts: tuple[Catalogue, Gateway], volumes: Volumes
 ) -> None:
     name = unique()
     await service.build(spec(name), ADMIN)
@@ -212,14 +221,12 @@ async def test_a_dead_builder_is_found_at_start_and_cleaned_up(
             "packages": service.settings.packages.model_copy(update={"on_interrupted": "cleanup"})
         }
     )
-    gateway = Gateway()
-    restarted = await PackageService.open(settings, records, gateway, volumes=volumes)
+    restarted = await PackageService.open(settings, *parts, volumes=volumes)
     try:
         assert await restarted.state.get(name, "1.0") is None
         assert await volumes.get(f"everest-pkg-{name}-1.0") is None
     finally:
         await restarted.close()
-        await gateway.aclose()
 
 
 async def test_delete_frees_the_volume_and_the_registry(service: PackageService) -> None:
@@ -320,7 +327,7 @@ async def test_a_file_of_unknown_size_past_the_budget_is_refused_before_it_is_ke
     # The catalogue gives no size: only the provider's answer tells how much is coming.
     big = product(provider, "S1A_BIG", {"vv.tif": os.urandom(3_000_000)}, day=20)
     links = [link.model_copy(update={"length": None}) for link in big.links]
-    records.records["S1A_BIG"] = big.model_copy(update={"links": links})
+    await records.upsert([big.model_copy(update={"links": links})], CURATOR)
     name = unique()
     content = {"products": ["S1A_B", "S1A_BIG"], "max_size": "2 MB"}
     with pytest.raises(TooLarge, match=f"^{limit}: S1A_BIG/vv.tif brings more than"):

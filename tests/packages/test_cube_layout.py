@@ -21,7 +21,7 @@ from everest_elearn.packages.service import PackageService
 from everest_elearn.packages.volumes import Volumes
 from everest_elearn.security.identity import Identity, Role
 from everest_elearn.settings import Settings
-from tests.packages.support import Catalogue, Gateway, Provider, product
+from tests.packages.support import Provider, collection, product, real_parts
 
 ADMIN = Identity("admin", frozenset({Role.ADMIN}))
 PIXELS = np.random.default_rng(3).integers(1, 10_000, (4, 700, 600)).astype("uint16")
@@ -59,16 +59,15 @@ async def service(
         "single.tif": geotiff(tmp_path, 1, "pixel"),
         "notes.tif": b"not a raster at all",
     }
-    records = Catalogue([product(provider, "S2_CUBE", files)])
-    gateway = Gateway()
-    opened = await PackageService.open(
-        Settings(data_dir=tmp_path / "data"), records, gateway, volumes=volumes
-    )
-    yield opened
-    await opened.close()
-    await gateway.aclose()
-    for build in await opened.state.builds():
-        await volumes.remove(build.volume)
+    records = [collection(), product(provider, "S2_CUBE", files)]
+    async with real_parts(tmp_path, provider, records) as (catalogue, gateway):
+        opened = await PackageService.open(
+            Settings(data_dir=tmp_path / "data"), catalogue, gateway, volumes=volumes
+        )
+        yield opened
+        await opened.close()
+        for build in await opened.state.builds():
+            await volumes.remove(build.volume)
 
 
 def spec(version: str, **extra: Any) -> dict[str, Any]:

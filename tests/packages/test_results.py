@@ -15,7 +15,7 @@ from everest_elearn.packages.service import PackageService
 from everest_elearn.packages.volumes import Volumes
 from everest_elearn.security.identity import Identity, Role
 from everest_elearn.settings import Settings
-from tests.packages.support import Catalogue, Gateway
+from tests.packages.support import Provider, real_parts
 
 ANN = Identity("ann@example.org", frozenset({Role.PARTICIPANT}), frozenset({"flood-course"}))
 BOB = Identity("bob", frozenset({Role.PARTICIPANT}))
@@ -28,17 +28,17 @@ async def _once(data: bytes) -> AsyncIterator[bytes]:
 
 @pytest.fixture
 async def results(volumes: Volumes, tmp_path: Path) -> AsyncIterator[ResultsService]:
-    gateway = Gateway()
-    service = await PackageService.open(
-        Settings(data_dir=tmp_path / "data"), Catalogue([]), gateway, volumes=volumes
-    )
-    yield ResultsService(service)
-    for build in await service.state.builds():
-        await service._delete(build.name, build.version)
-    for identity in (ANN, BOB):
-        await volumes.remove(results_volume_name(identity.subject or ""))
-    await service.close()
-    await gateway.aclose()
+    with Provider() as provider:
+        async with real_parts(tmp_path, provider) as parts:
+            service = await PackageService.open(
+                Settings(data_dir=tmp_path / "data"), *parts, volumes=volumes
+            )
+            yield ResultsService(service)
+            for build in await service.state.builds():
+                await service._delete(build.name, build.version)
+            for identity in (ANN, BOB):
+                await volumes.remove(results_volume_name(identity.subject or ""))
+            await service.close()
 
 
 async def test_publish_share_and_revoke(results: ResultsService) -> None:

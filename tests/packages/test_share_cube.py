@@ -24,7 +24,7 @@ from everest_elearn.packages.results import ResultsService, results_volume_name
 from everest_elearn.packages.service import PackageService
 from everest_elearn.security.identity import Identity, Role
 from everest_elearn.settings import Settings
-from tests.packages.support import Catalogue, Gateway
+from tests.packages.support import Provider, real_parts
 
 pytestmark = [pytest.mark.docker, pytest.mark.services]
 ANN = Identity("ann@example.org", frozenset({Role.PARTICIPANT}))
@@ -68,15 +68,15 @@ async def results(
     request: pytest.FixtureRequest, tmp_path: Path, odc_db_url: str
 ) -> AsyncIterator[ResultsService]:
     volumes = DockerVolumes.connect(host_access=request.param == "docker")
-    gateway = Gateway()
     settings = Settings(data_dir=tmp_path / "data", datacube={"db_url": odc_db_url})
-    service = await PackageService.open(settings, Catalogue([]), gateway, volumes=volumes)
-    yield ResultsService(service)
-    for build in await service.state.builds():
-        await service._delete(build.name, build.version)
-    await volumes.remove(results_volume_name(ANN.subject or ""))
-    await service.close()
-    await gateway.aclose()
+    with Provider() as provider:
+        async with real_parts(tmp_path, provider) as parts:
+            service = await PackageService.open(settings, *parts, volumes=volumes)
+            yield ResultsService(service)
+            for build in await service.state.builds():
+                await service._delete(build.name, build.version)
+            await volumes.remove(results_volume_name(ANN.subject or ""))
+            await service.close()
 
 
 async def test_a_share_of_rasters_loads_as_a_cube_for_another_user_until_revoked(

@@ -113,7 +113,12 @@ class FileFetcher:
                 if expected and algorithm != "sha256":
                     hashers.append(hashlib.new(algorithm))
                 chunks = _chunks(stream, hashers, progress, planned.path, budget)
-                await writer.write(planned.path, chunks, size)
+                try:
+                    await writer.write(planned.path, chunks, size)
+                except UpstreamError as exc:
+                    # The gateway's stream errors (checksum, cut off) do not name the file.
+                    progress.file(planned.path, "failed")
+                    raise UpstreamError(f"{key}: {exc}") from exc
                 file_sha256, received = sha256.hexdigest(), hashers[-1].hexdigest()
         if expected and received != digest.lower():
             progress.file(planned.path, "failed")
