@@ -29,7 +29,9 @@ def test_named_volumes_carry_the_project_name_the_docs_use(tmp_path: Path) -> No
     client = docker.from_env()
     # Nothing may be left from an earlier run: the test must see compose create the volume.
     for leftover in client.volumes.list(filters={"label": f"com.docker.compose.project={PROJECT}"}):
-        pytest.fail(f"volume {leftover.name} of a compose project {PROJECT!r} exists on this engine")
+        pytest.fail(
+            f"volume {leftover.name} of a compose project {PROJECT!r} exists on this engine"
+        )
     done = compose(project, env, "up", "--no-start", "--no-deps", "--no-build", "agency")
     try:
         assert done.returncode == 0, done.stderr
