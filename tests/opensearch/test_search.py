@@ -372,9 +372,14 @@ async def test_bounded_totals_are_reported_as_a_lower_bound(
 async def test_pages_past_the_end_are_empty_not_errors(
     client: httpx.AsyncClient, start: str
 ) -> None:
-    result = await feed(client, parentIdentifier="S2_L2A", startIndex=start, count="50")
+    result = await feed(client, parentIdentifier="S2_L2A", startIndex=start, count="10")
     assert result.ids == [] and result.total == len(S2)
     assert "next" not in result.rels and "previous" in result.rels
+    # previous leads back to the last page with records, which is also ``last``
+    previous = result.link("previous")
+    assert previous is not None and previous == result.link("last")
+    back = Feed(xml((await client.get(previous)).content))
+    assert back.ids and back.start_index == 21 and "next" not in back.rels
 
 
 @pytest.mark.parametrize(
