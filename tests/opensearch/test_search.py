@@ -231,6 +231,41 @@ async def test_an_empty_result_says_which_constraint_empties_it(client: httpx.As
     assert body["properties"]["emptyExplanation"]["totalWithout"] == ascending
 
 
+async def test_a_mistyped_collection_is_named_as_what_empties_the_search(
+    client: httpx.AsyncClient,
+) -> None:
+    result = await feed(client, parentIdentifier="S2_L2B", cloudCover="[0,10]")
+    explanation = result.root.find("ev:emptyExplanation", XP)
+    assert result.total == 0 and explanation is not None
+    assert explanation.get("parameter") == "eo:parentIdentifier"
+    assert explanation.get("value") == "S2_L2B"
+    assert explanation.get("totalWithout") == str(len(cloud(lambda v: v <= 10)))
+    # A restricted collection reads like an unknown one: the count without it is what anyone sees.
+    hidden = await feed(client, parentIdentifier="TEAM_A_PRIVATE")
+    why = hidden.root.find("ev:emptyExplanation", XP)
+    assert why is not None and why.get("totalWithout") == str(len(S1) + len(S2))
+
+
+async def test_an_empty_result_no_single_constraint_explains_says_so(
+    client: httpx.AsyncClient,
+) -> None:
+    params = {
+        "parentIdentifier": "S1_GRD",
+        "orbitDirection": "ASCENDING",
+        "cloudCover": "[0,10]",
+        "box": "100,0,101,1",
+    }
+    result = await feed(client, **params)
+    explanation = result.root.find("ev:emptyExplanation", XP)
+    assert result.total == 0 and explanation is not None
+    assert explanation.get("parameter") is None and explanation.get("totalWithout") == "0"
+    assert "no single constraint" in (explanation.text or "")
+    assert "no single constraint" in (result.root.findtext("atom:subtitle", namespaces=XP) or "")
+    body = (await client.get("/opensearch/products.json", params=params)).json()
+    assert body["properties"]["emptyExplanation"]["parameter"] is None
+    assert "no single constraint" in body["properties"]["emptyExplanation"]["message"]
+
+
 @pytest.mark.parametrize(
     ("params", "where"),
     [

@@ -22,7 +22,8 @@ from everest_elearn.security.identity import Identity, Role
 class Relaxation:
     """Removing one constraint of an empty search would find ``total`` records."""
 
-    constraint: str  # "searchTerms", "uid", "geometry", "time", or a filtered field name
+    # "searchTerms", "uid", "geometry", "time", "parentIdentifier", or a filtered field name
+    constraint: str
     parameter: str | None  # the OpenSearch name, e.g. "geo:box" or "eo:cloudCover"
     total: int
 
@@ -32,6 +33,8 @@ class EmptyExplanation:
     """Why a search found nothing: each single constraint whose removal gives results."""
 
     relaxations: tuple[Relaxation, ...]
+    # How many single constraints were tried; none of them helping means two or more empty it.
+    tried: int = 0
 
     @property
     def best(self) -> Relaxation | None:
@@ -267,6 +270,9 @@ class Catalogue:
             options.append(("geometry", "geo:geometry", replace(base, geometry=None)))
         if query.time_start is not None or query.time_end is not None:
             options.append(("time", "time:start", replace(base, time_start=None, time_end=None)))
+        if query.parent is not None and query.kind is Kind.PRODUCT:
+            # A mistyped (or unknown) collection is the commonest way to find nothing.
+            options.append(("parentIdentifier", "eo:parentIdentifier", replace(base, parent=None)))
         for field in query.filters:
             param = self.registry.by_field(field)
             rest = {k: v for k, v in query.filters.items() if k != field}
@@ -276,7 +282,7 @@ class Catalogue:
             total = (await self.search(relaxed, identity)).total
             if total > 0:
                 relaxations.append(Relaxation(name, parameter, total))
-        return EmptyExplanation(tuple(relaxations))
+        return EmptyExplanation(tuple(relaxations), tried=len(options))
 
     async def field_summary(
         self,

@@ -100,14 +100,14 @@ def render_feed(result: ResultPage) -> bytes:
         _sub(feed, _a("link"), rel=rel, type=ATOM, href=href)
     if result.facets:
         _facets(feed, result.facets)
-    if result.explanation is not None:
+    if (why := result.explanation) is not None:
+        named = {"parameter": why.parameter, "value": why.value or ""} if why.parameter else {}
         _sub(
             feed,
             _q(PROJECT_NS, "emptyExplanation"),
-            result.explanation.sentence(),
-            parameter=result.explanation.parameter,
-            value=result.explanation.value,
-            totalWithout=str(result.explanation.total_without),
+            why.sentence(),
+            **named,
+            totalWithout=str(why.total_without),
         )
     for record in result.records:
         feed.append(entry(record, result.base_url))

@@ -170,9 +170,11 @@ class OpenSearchEngine:
 
     @staticmethod
     def _explanation(found: EmptyExplanation | None, request: SearchRequest) -> Explanation | None:
-        best = found.best if found else None
-        if best is None:
+        if found is None:
             return None
+        best = found.best
+        if best is None:
+            return Explanation(None, None, 0) if found.tried >= 2 else None
         names: Sequence[str] = CONSTRAINT_PARAMETERS.get(best.constraint, ())
         if not names:
             parameter = REGISTRY.by_field(best.constraint)

@@ -21,13 +21,19 @@ PROJECT_NS = "https://everest-elearn.org/ns/opensearch/1.0/"
 
 @dataclass(frozen=True)
 class Explanation:
-    """Why a search found nothing: the one constraint that empties it."""
+    """Why a search found nothing: the one constraint that empties it, or that no single one does
+    (``parameter`` None: removing any one constraint alone still finds nothing)."""
 
-    parameter: str  # display name, e.g. "eo:cloudCover"
-    value: str
+    parameter: str | None  # display name, e.g. "eo:cloudCover"
+    value: str | None
     total_without: int
 
     def sentence(self) -> str:
+        if self.parameter is None:
+            return (
+                "No results, and no single constraint empties this search: removing any one of "
+                "them alone still finds nothing, so at least two of them together do."
+            )
         return (
             f"No results. The constraint {self.parameter}={self.value} empties this search; "
             f"without it there would be {self.total_without} result"
