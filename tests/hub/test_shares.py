@@ -1,11 +1,11 @@
 """Results are private until shared; a share reaches the grantee read-only; a revoke removes it.
 
-Shares are made by the packages feature's ResultsService; the spawner reads its registry.
+The participants share and revoke from inside their own containers, calling the Data Agency
+with the server's token (JUPYTERHUB_API_TOKEN): the agency asks the hub who owns it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 from collections.abc import Iterator
@@ -14,16 +14,26 @@ from typing import Any
 import docker
 import pytest
 
-from everest_elearn.packages.backends import open_volumes
-from everest_elearn.packages.results import ResultsService, results_volume_name
-from everest_elearn.packages.service import PackageService
-from everest_elearn.packages.state import PackageState
-from everest_elearn.security.identity import Identity
-from everest_elearn.settings import Settings
+from everest_elearn.packages.results import results_volume_name
+from tests.fixtures.agency import serve_agency
 from tests.fixtures.hub import Hub, hub_env, start_hub, stop_hub
 from tests.fixtures.oidc import OidcProvider
 
 pytestmark = [pytest.mark.docker, pytest.mark.services]
+
+# Run in a container: an HTTP call with the server's token; prints the status and the body.
+CALL = """
+import json, os, sys, urllib.error, urllib.request
+method, url, body = sys.argv[1], sys.argv[2], sys.argv[3]
+request = urllib.request.Request(url, method=method, data=body.encode() if body else None,
+    headers={"Authorization": "Bearer " + os.environ["JUPYTERHUB_API_TOKEN"],
+             "Content-Type": "application/json"})
+try:
+    with urllib.request.urlopen(request, timeout=120) as answer:
+        print(answer.status); print(answer.read().decode())
+except urllib.error.HTTPError as error:
+    print(error.code); print(error.read().decode())
+"""
 
 
 @pytest.fixture(scope="module")
@@ -33,38 +43,69 @@ def share_hub(
     singleuser_image: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Hub, str, str]]:
-    """A hub whose results volumes are named like the packages service names them."""
+    """A hub and the agency on one data folder; results volumes named as the agency names them."""
     data_dir = tmp_path_factory.mktemp("sharehub")
     tag = "t" + secrets.token_hex(4)
     owner, grantee = f"sharer-{tag}", f"grantee-{tag}"
     token = secrets.token_hex(24)
-    env = hub_env(data_dir, hub_ports, singleuser_image, oidc_provider, tag, token)
-    env.pop("EVEREST_HUB__RESULTS_VOLUME")
-    env["EVEREST_HUB__CONTAINER_LABELS"] = json.dumps({"everest.test-hub": tag})
-    running = start_hub(env, data_dir, tag, token)
-    try:
-        yield running, owner, grantee
-    finally:
-        stop_hub(running)
-        client = docker.from_env()
-        for volume in client.volumes.list():
-            labels = volume.attrs.get("Labels") or {}
-            if volume.name in {results_volume_name(owner), results_volume_name(grantee)} or (
-                labels.get("everest.owner") == owner
-            ):
-                volume.remove(force=True)
-
-
-def results_service(hub: Hub) -> tuple[ResultsService, PackageState]:
-    settings = Settings(data_dir=hub.data_dir)
-    state = PackageState(hub.data_dir / "packages.sqlite")
-    packages = PackageService(settings, None, None, open_volumes(settings), state)  # type: ignore[arg-type]
-    return ResultsService(packages), state
+    hub_api = f"http://127.0.0.1:{hub_ports['hub_port']}/hub/api"
+    with serve_agency(data_dir, {"EVEREST_SECURITY__HUB_API_URL": hub_api}) as agency:
+        env = hub_env(data_dir, hub_ports, singleuser_image, oidc_provider, tag, token)
+        env.pop("EVEREST_HUB__RESULTS_VOLUME")
+        env["EVEREST_HUB__AGENCY_URL"] = agency
+        env["EVEREST_HUB__CONTAINER_LABELS"] = json.dumps({"everest.test-hub": tag})
+        running = start_hub(env, data_dir, tag, token)
+        try:
+            yield running, owner, grantee
+        finally:
+            stop_hub(running)
+            client = docker.from_env()
+            for volume in client.volumes.list():
+                labels = volume.attrs.get("Labels") or {}
+                if volume.name in {results_volume_name(owner), results_volume_name(grantee)} or (
+                    labels.get("everest.owner") == owner
+                ):
+                    volume.remove(force=True)
 
 
 def sh(hub: Hub, user: str, script: str) -> tuple[int, str]:
     result = hub.container(user).exec_run(["sh", "-c", script])
     return result.exit_code, result.output.decode()
+
+
+def call(hub: Hub, user: str, method: str, url: str, body: Any = None) -> tuple[int, Any]:
+    """``method url`` from inside the user's container, with its server token."""
+    payload = json.dumps(body) if body is not None else ""
+    result = hub.container(user).exec_run(["python3", "-c", CALL, method, url, payload])
+    assert result.exit_code == 0, result.output.decode()
+    status, _, text = result.output.decode().partition("\n")
+    return int(status), json.loads(text) if text.strip() else None
+
+
+def agency(hub: Hub) -> str:
+    return hub.env["EVEREST_HUB__AGENCY_URL"]
+
+
+def test_the_server_token_carries_only_the_users_name_and_groups(
+    share_hub: tuple[Hub, str, str],
+) -> None:
+    hub, owner, _ = share_hub
+    hub.start_server(owner)
+    status, model = call(hub, owner, "GET", hub.api + "/user")
+    assert status == 200 and model["name"] == owner
+    # Each scope is limited to this user (or this server); nothing else, no admin, no inherit.
+    # (users:activity implies read:users:activity.)
+    assert {s.split("!")[0] for s in model["scopes"]} == {
+        "access:servers",
+        "read:users:activity",
+        "read:users:groups",
+        "read:users:name",
+        "users:activity",
+    }
+    assert all(s.endswith((f"!user={owner}", f"!server={owner}/")) for s in model["scopes"])
+    # It cannot act for anybody else on the hub.
+    assert call(hub, owner, "GET", hub.api + "/users")[0] == 403
+    hub.stop_server(owner)
 
 
 def test_share_reaches_the_grantee_read_only_and_a_revoke_removes_it(
@@ -74,35 +115,30 @@ def test_share_reaches_the_grantee_read_only_and_a_revoke_removes_it(
     hub.start_server(owner)
     assert sh(hub, owner, "echo 'flood extent' > ~/results/extent.txt")[0] == 0
     hub.start_server(grantee)
-    # Private until shared: nothing of the owner's in the grantee's container.
+    # Private until shared: nothing of the owner's in the grantee's container or listing.
     assert sh(hub, grantee, "ls ~/shared 2>/dev/null | wc -l")[1].strip() == "0"
+    assert call(hub, grantee, "GET", agency(hub) + "/packages/shares") == (200, [])
     hub.stop_server(grantee)
 
-    async def publish() -> dict[str, Any]:
-        service, state = results_service(hub)
-        try:
-            return await service.publish(
-                Identity(owner), {"name": "flood", "grant": [f"user:{grantee}"]}
-            )
-        finally:
-            await state.close()
-
-    share = asyncio.run(publish())
+    # The owner shares from their own server, as themselves.
+    status, share = call(
+        hub, owner, "POST", agency(hub) + "/packages/shares",
+        {"name": "flood", "grant": [f"user:{grantee}"]},
+    )  # fmt: skip
+    assert status == 201, share
+    assert share["grant"] == [f"user:{grantee}"]
     hub.start_server(grantee)
     code, out = sh(hub, grantee, f"cat ~/shared/{share['name']}/extent.txt")
     assert (code, out) == (0, "flood extent\n")
     code, out = sh(hub, grantee, f"touch ~/shared/{share['name']}/mine")
     assert code != 0 and "Read-only file system" in out
+    # Only its owner can revoke it.
+    status, _ = call(hub, grantee, "DELETE", agency(hub) + f"/packages/shares/{share['name']}")
+    assert status == 403
     hub.stop_server(grantee)
 
-    async def revoke() -> None:
-        service, state = results_service(hub)
-        try:
-            await service.revoke(Identity(owner), share["name"])
-        finally:
-            await state.close()
-
-    asyncio.run(revoke())
+    status, _ = call(hub, owner, "DELETE", agency(hub) + f"/packages/shares/{share['name']}")
+    assert status == 204
     hub.start_server(grantee)
     code, out = sh(hub, grantee, f"ls ~/shared/{share['name']}")
     assert code != 0 and "No such file or directory" in out

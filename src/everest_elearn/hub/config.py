@@ -16,6 +16,12 @@ from everest_elearn.errors import BackendUnavailable, InvalidInput
 from everest_elearn.settings import Settings
 
 COURSES_SERVICE = "courses"
+SERVER_TOKEN_SCOPES = [
+    "users:activity!user",
+    "access:servers!server",
+    "read:users:name!user",
+    "read:users:groups!user",
+]
 
 
 def hub_paths(settings: Settings) -> dict[str, Path]:
@@ -158,6 +164,9 @@ def configure_spawner(c: Any, settings: Settings, paths: dict[str, Path]) -> Non
     c.Spawner.start_timeout = hub.start_timeout
     c.Spawner.http_timeout = 180
     c.Spawner.default_url = "/lab"
+    # The server's own token (JUPYTERHUB_API_TOKEN) calls the Data Agency as the user: the
+    # agency asks the hub who owns it, so it carries the user's name and groups, nothing more.
+    c.Spawner.server_token_scopes = SERVER_TOKEN_SCOPES
     if hub.spawner == "local":
         from everest_elearn.packages.backends import directory_root
 
