@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
+    NestedSecretsSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
@@ -312,12 +313,20 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Precedence: explicit arguments, environment, then the optional YAML file.
+        # Precedence: explicit arguments, environment, secret files, then the optional YAML
+        # file. EVEREST_SECRETS_DIR holds one file per secret, named like its variable
+        # (EVEREST_HUB__CRYPT_KEY): secrets stay out of the configuration a repository keeps.
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        secrets_dir = os.environ.get("EVEREST_SECRETS_DIR")
+        if secrets_dir:
+            sources.append(
+                NestedSecretsSettingsSource(
+                    file_secret_settings, secrets_dir=secrets_dir, secrets_dir_missing="error"
+                )
+            )
         config_file = os.environ.get("EVEREST_CONFIG_FILE")
         if config_file:
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
-        sources.append(file_secret_settings)
         return tuple(sources)
 
     @property
