@@ -108,6 +108,7 @@ def build_records() -> list[Record]:
                     "cloudCover": float(i * 5) if i < 21 else 100.0 - (22 - i) * 0.5,
                     "orbitNumber": 31000 + i * 10,
                     "orbitDirection": "DESCENDING",
+                    "processingDate": (start + timedelta(days=1)).isoformat(),
                 },
                 links=[
                     Link(
