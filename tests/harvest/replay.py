@@ -49,6 +49,8 @@ class Replay:
         self.routes: dict[str, Handler] = {}
         self.log: list[Request] = []
         self.lock = threading.Lock()
+        # Set on stop: a slow drip ends instead of holding a client's thread after the test.
+        self.stopped = threading.Event()
         handler = type("H", (_Handler,), {"replay": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
@@ -68,6 +70,7 @@ class Replay:
             return [r for r in self.log if r.path == path]
 
     def stop(self) -> None:
+        self.stopped.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -120,6 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(reply.body)
             return
         for start in range(0, len(reply.body), reply.drip):
+            if self.replay.stopped.is_set():
+                return
             self.wfile.write(reply.body[start : start + reply.drip])
             self.wfile.flush()
             time.sleep(reply.pause)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import io
-from collections.abc import AsyncGenerator, Callable
+import time
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -33,15 +34,36 @@ class Entry:
     modified: datetime | None = None
 
 
+# fetch(first byte, last byte, deadline on the monotonic clock) -> those bytes; raises OSError.
+Fetch = Callable[[int, int, float], bytes]
+
+
+def read_capped(chunks: Iterable[bytes], want: int, deadline: float, where: str) -> bytes:
+    """The first ``want`` bytes of a streamed answer, given up at ``deadline`` (monotonic).
+
+    A reader runs in a worker thread that nothing can cancel: a server that drips its bytes or
+    ignores the Range header must not keep that thread (asyncio has only a few) or fill memory.
+    """
+    out = bytearray()
+    for chunk in chunks:
+        out += chunk
+        if len(out) >= want:
+            break
+        if time.monotonic() > deadline:
+            raise OSError(f"{where}: not read within the request_seconds limit; given up")
+    return bytes(out[:want])
+
+
 class RangeFile(io.RawIOBase):
     """A seekable read-only file over ranged reads (HTTP Range, S3 GetObject Range), block-cached."""
 
     BLOCK = 256 * 1024
 
-    def __init__(self, fetch: Callable[[int, int], bytes], size: int, budget: int) -> None:
+    def __init__(self, fetch: Fetch, size: int, budget: int, seconds: float) -> None:
         self.fetch = fetch
         self.size = size
         self.budget = budget  # bytes this file may transfer at most
+        self.deadline = time.monotonic() + seconds  # reading its metadata, all blocks together
         self.pos = 0
         self.blocks: dict[int, bytes] = {}
 
@@ -83,7 +105,7 @@ class RangeFile(io.RawIOBase):
                 raise Reject("reading its metadata needs more bytes than the response_bytes limit")
             if len(self.blocks) > 64:
                 self.blocks.clear()
-            self.blocks[index] = self.fetch(start, end)
+            self.blocks[index] = self.fetch(start, end, self.deadline)
         return self.blocks[index]
 
 

@@ -17,7 +17,7 @@ from lxml import html
 
 from everest_elearn.errors import UpstreamError
 from everest_elearn.harvest.fetch import Http, safe_url
-from everest_elearn.harvest.files import Entry, FileHarvester, RangeFile
+from everest_elearn.harvest.files import Entry, FileHarvester, RangeFile, read_capped
 from everest_elearn.harvest.sources import SourceConfig
 
 _DATE = re.compile(
@@ -136,15 +136,19 @@ class HttpIndexHarvester(FileHarvester):
             head = self._sync.head(entry.href)
             size = int(head.headers.get("content-length") or 0)
 
-        def fetch(start: int, end: int) -> bytes:
+        def fetch(start: int, end: int, deadline: float) -> bytes:
+            where = safe_url(entry.href)
             try:
-                answer = self._sync.get(entry.href, headers={"Range": f"bytes={start}-{end}"})
+                with self._sync.stream(
+                    "GET", entry.href, headers={"Range": f"bytes={start}-{end}"}
+                ) as answer:
+                    if answer.status_code == 206:
+                        return read_capped(answer.iter_bytes(), end - start + 1, deadline, where)
+                    if answer.status_code == 200:  # no ranges: read up to the block, no further
+                        return read_capped(answer.iter_bytes(), end + 1, deadline, where)[start:]
             except httpx.HTTPError as exc:
-                raise OSError(f"{safe_url(entry.href)}: {exc}") from None
-            if answer.status_code == 206:
-                return answer.content
-            if answer.status_code == 200:  # a server without ranges sends it all
-                return answer.content[start : end + 1]
-            raise OSError(f"{safe_url(entry.href)} answered {answer.status_code}")
+                raise OSError(f"{where}: {exc}") from None
+            raise OSError(f"{where} answered {answer.status_code}")
 
-        return RangeFile(fetch, size, self.config.limits.response_bytes)  # type: ignore[return-value]
+        limits = self.config.limits
+        return RangeFile(fetch, size, limits.response_bytes, limits.request_seconds)  # type: ignore[return-value]

@@ -170,8 +170,14 @@ def geotiff(opener: Opener, name: str, parent: str) -> Draft:
         ) from None
 
     stem = TIFF.sub("", name.rsplit("/", 1)[-1])
+    opened: list[_Plain] = []
+
+    def plain(path: str, mode: str = "rb") -> _Plain:
+        opened.append(_Plain(opener()))
+        return opened[-1]
+
     try:
-        with rasterio.open(name, opener=lambda path, mode="rb": _Plain(opener())) as dataset:
+        with rasterio.open(name, opener=plain) as dataset:
             if dataset.crs is None:
                 raise Reject("GeoTIFF: no coordinate reference system")
             west, south, east, north = transform_bounds(dataset.crs, "EPSG:4326", *dataset.bounds)
@@ -181,7 +187,14 @@ def geotiff(opener: Opener, name: str, parent: str) -> Draft:
             bands = [d or f"band {i + 1}" for i, d in enumerate(dataset.descriptions)]
             shape = [dataset.height, dataset.width]
     except RasterioError as exc:
-        raise Reject(f"GeoTIFF: cannot be read ({str(exc)[:100]})") from None
+        failed = next((f.error for f in opened if f.error is not None), None)
+        if isinstance(failed, Reject):
+            raise failed from None
+        reason = f"{failed}" if failed is not None else str(exc)
+        raise Reject(f"GeoTIFF: cannot be read ({reason[:160]})") from None
+    failed = next((f.error for f in opened if f.error is not None), None)
+    if failed is not None:  # GDAL read what it needed before a later read failed
+        raise Reject(f"GeoTIFF: cannot be read ({str(failed)[:160]})") from None
     safe_id = re.sub(r"[^A-Za-z0-9._:-]", "_", stem).strip("._-")
     draft = Draft(values.identifier(safe_id, "file name"), parent=parent)
     draft.geometry = values.box_polygon(*(round(v, 7) for v in (west, south, east, north)))
@@ -200,10 +213,16 @@ def geotiff(opener: Opener, name: str, parent: str) -> Draft:
 
 
 class _Plain(io.RawIOBase):
-    """A file without a descriptor: GDAL's Python opener treats real files as terminals."""
+    """A file without a descriptor: GDAL's Python opener treats real files as terminals.
+
+    An exception raised into GDAL from a read callback aborts the whole process (rasterio's
+    opener), so a failed read (a server error, a limit) is kept in ``error`` and reported to
+    GDAL as the end of the file; ``geotiff`` then rejects the file with that error.
+    """
 
     def __init__(self, handle: IO[bytes]) -> None:
         self.handle = handle
+        self.error: Exception | None = None
 
     def readable(self) -> bool:
         return True
@@ -218,7 +237,13 @@ class _Plain(io.RawIOBase):
         return self.handle.tell()
 
     def readinto(self, buffer: Any) -> int:
-        data = self.handle.read(len(buffer))
+        if self.error is not None:
+            return 0
+        try:
+            data = self.handle.read(len(buffer))
+        except Exception as exc:  # never into GDAL; reported by geotiff()
+            self.error = exc
+            return 0
         buffer[: len(data)] = data
         return len(data)
 

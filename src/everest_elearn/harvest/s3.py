@@ -10,7 +10,7 @@ import asyncio
 from typing import IO, Any
 
 from everest_elearn.errors import UpstreamError
-from everest_elearn.harvest.files import Entry, FileHarvester, RangeFile
+from everest_elearn.harvest.files import Entry, FileHarvester, RangeFile, read_capped
 from everest_elearn.harvest.sources import SourceConfig
 
 
@@ -83,15 +83,22 @@ class S3Harvester(FileHarvester):
 
         full = self.prefix + entry.key
 
-        def fetch(start: int, end: int) -> bytes:
+        def fetch(start: int, end: int, deadline: float) -> bytes:
+            where = f"s3://{self.bucket}/{full}"
             try:
                 answer = self.client().get_object(
                     Bucket=self.bucket, Key=full, Range=f"bytes={start}-{end}"
                 )
-                data: bytes = answer["Body"].read()
+                body = answer["Body"]
+                try:
+                    return read_capped(
+                        body.iter_chunks(64 * 1024), end - start + 1, deadline, where
+                    )
+                finally:
+                    body.close()
             except (BotoCoreError, ClientError) as exc:
-                raise OSError(f"s3://{self.bucket}/{full}: {exc}") from None
-            return data
+                raise OSError(f"{where}: {exc}") from None
 
         size = entry.size if entry.size is not None else 0
-        return RangeFile(fetch, size, self.config.limits.response_bytes)  # type: ignore[return-value]
+        limits = self.config.limits
+        return RangeFile(fetch, size, limits.response_bytes, limits.request_seconds)  # type: ignore[return-value]
