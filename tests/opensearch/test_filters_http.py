@@ -128,3 +128,36 @@ async def test_restricted_products_stay_out_of_totals_and_facets(
     member = Feed(xml(response.content))
     assert member.total == len(OPEN) + 3
     assert facet(member, "eo:platform")["PLEIADES"] == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "echo"),
+    [
+        # startIndex wins over startPage (BP-007): the page number was not applied
+        (
+            "products",
+            {"startIndex": "3", "startPage": "4", "count": "5"},
+            {"startIndex": "3", "count": "5"},
+        ),
+        # a relation without its geometry or time constrains nothing
+        ("products", {"relation": "disjoint", "timeRelation": "during"}, {}),
+        # product parameters mean nothing to a collection search
+        ("collections", {"cloudCover": "[0,10]", "orbitNumber": "5"}, {}),
+        # empty values are absent (BP-005F), unknown keys ignored, phrases of nothing dropped
+        ("products", {"cloudCover": "", "searchTerms": '""', "nope": "1"}, {}),
+        # what was applied is echoed in its canonical form
+        (
+            "products",
+            {"cloudCover": "[ 0 , 10.0 ]", "count": "9999", "box": "-9,36,-7,38"},
+            {"eo:cloudCover": "[0,10]", "count": "50", "geo:box": "-9,36,-7,38"},
+        ),
+    ],
+)
+async def test_the_request_query_echoes_only_what_was_applied(
+    client: httpx.AsyncClient, path: str, params: dict[str, str], echo: dict[str, str]
+) -> None:
+    response = await client.get(f"/opensearch/{path}", params=params)
+    assert response.status_code == 200, response.text
+    assert Feed(xml(response.content)).request == echo
+    body = (await client.get(f"/opensearch/{path}.json", params=params)).json()
+    assert body["queries"]["request"] == [echo]
