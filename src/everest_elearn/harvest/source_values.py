@@ -6,11 +6,14 @@ import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from everest_elearn.gateway.rules import parse_duration, parse_size
 from everest_elearn.gateway.yamlines import LineDict
 from everest_elearn.harvest.fetch import Limits
 
+# Query parameter names that carry secrets (as harvest.fetch.safe_url masks them).
+_SECRET_WORDS = ("key", "token", "secret", "password", "signature", "credential")
 _LIMIT_KEYS = {
     "seconds", "pages", "response_bytes", "records", "request_seconds", "retries", "backoff",
 }  # fmt: skip
@@ -91,12 +94,26 @@ class ValueReader:
             self.fail(
                 node.line_of("url"), "url must not carry a user or password; use 'credential'"
             )
+        self.no_secret_query(node, "url", url)
+
+    def no_secret_query(self, node: LineDict, key: str, url: str) -> None:
+        """A key in a query (``apikey=``, ``X-Amz-Signature=``) would sit in this file and in
+        every request log line; it belongs in a credential sent as a header."""
+        for name, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+            if any(word in name.lower() for word in _SECRET_WORDS):
+                self.fail(
+                    node.line_of(key),
+                    f"{key} carries '{name}' in its query: a secret goes in 'credential' "
+                    "(auth: bearer or header), never in the file",
+                )
 
     def base_url(self, node: LineDict) -> str | None:
         value = self.text(node, "base_url")
         if value is not None and not value.lower().startswith(("http://", "https://", "s3://")):
             self.fail(node.line_of("base_url"), "base_url must be an http(s) or s3 URL")
             return None
+        if value is not None:
+            self.no_secret_query(node, "base_url", value)
         return value.rstrip("/") + "/" if value else None
 
     def area(self, node: LineDict) -> tuple[float, float, float, float] | None:
