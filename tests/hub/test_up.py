@@ -82,8 +82,20 @@ def test_up_falls_back_to_local_processes_and_serves_the_demo_course(tmp_path: P
             assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()[-3000:]
             time.sleep(1)
         home = data / "hub" / "homes" / "demo"
-        assert (home / "data" / "demo-data" / "README.txt").read_text() == "demo data"
         assert (home / "courses" / "demo" / "welcome" / "welcome.ipynb").is_file()
+        # What the server sees (its contents API): the package, read-only; results writable.
+        contents = f"http://127.0.0.1:{hub_port}/user/demo/api/contents"
+        with httpx.Client(headers={"Authorization": f"token {token}"}, timeout=30) as server:
+            readme = server.get(f"{contents}/data/demo-data/README.txt")
+            assert readme.status_code == 200, readme.text
+            assert readme.json()["content"] == "demo data"
+            note = {"type": "file", "format": "text", "content": "mine"}
+            refused = server.put(f"{contents}/data/demo-data/mine.txt", json=note)
+            assert refused.status_code >= 400
+            assert "Read-only file system" in refused.text, refused.text
+            assert server.put(f"{contents}/results/mine.txt", json=note).status_code == 201
+        assert not (package / "mine.txt").exists()
+        assert (home / "results" / "mine.txt").read_text() == "mine"
         assert api.delete("/users/demo/server").status_code in (202, 204)
     finally:
         api.close()
