@@ -7,11 +7,18 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from sqlalchemy import make_url
+from traitlets.config import Config
 from typer.testing import CliRunner
 
 from everest_elearn.cli import app
+from everest_elearn.cli.modules_validate import notebook_runtime
 from everest_elearn.errors import InvalidInput, NotFound
+from everest_elearn.hub.config import configure
+from everest_elearn.hub.spawner_settings import SpawnerSettings
+from everest_elearn.images import IMAGES
 from everest_elearn.modules.validate import failures_of, load_module, results_of, with_parameters
+from everest_elearn.settings import HubSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -103,3 +110,31 @@ def test_failures_are_numbered_as_in_the_original_notebook() -> None:
     failures = failures_of(injected)
     assert [(f.cell, f.error, f.message) for f in failures] == [(6, "ValueError", "bad")]
     assert results_of(injected) == {"a": 1}
+
+
+def test_a_participant_in_the_hub_runs_a_module_as_validate_runs_it(tmp_path: Path) -> None:
+    # The hub's participants and `modules validate` must see the same image, the package at the
+    # same path (the ODC documents point there) and the same database through the read-only role.
+    db = "postgresql+psycopg2://admin:pw@127.0.0.1:5433/odc?sslmode=require"
+    settings = Settings(
+        data_dir=tmp_path,
+        hub=HubSettings(authenticator="dummy"),
+        datacube={"db_url": db, "readonly_password": "read only", "container_db_host": "10.0.0.5"},
+    )
+    config = Config()
+    configure(config, settings)
+    spawner = config.EverestSpawner
+    password = settings.datacube.readonly_password
+    assert password is not None
+    runtime = notebook_runtime(settings, "sha256:built", password)
+    assert spawner.image == f"{IMAGES['notebook'].repository}:{settings.images.tag}"
+    assert spawner.packages_path == runtime.mount_root == "/home/jovyan/data"
+    default = SpawnerSettings.class_traits()["odc_index_driver"].default_value
+    driver = config.EverestSpawner.get("odc_index_driver", default)
+    assert driver == "postgres"  # as run_notebook sets ODC_DEFAULT_INDEX_DRIVER
+    hub_url, validate_url = make_url(spawner.odc_db_url), make_url(runtime.odc_url)
+    for part in ("username", "password", "host", "port", "database", "query"):
+        assert getattr(hub_url, part) == getattr(validate_url, part), part
+    assert hub_url.get_driver_name() == validate_url.get_driver_name() == "psycopg2"
+    assert (validate_url.username, validate_url.host) == ("everest_reader", "10.0.0.5")
+    assert dict(validate_url.query) == {"sslmode": "require"}

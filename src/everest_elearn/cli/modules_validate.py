@@ -40,6 +40,17 @@ def module_folders(path: Path) -> list[Path]:
     return found
 
 
+def notebook_runtime(settings: Settings, image_id: str, password: SecretStr) -> Runtime:
+    """What a module's notebook runs with; the hub gives its participants the same mount path
+    and read-only database URL (hub.config), so a module's results there are the validated ones."""
+    from everest_elearn.packages.datacube import DatacubeIndex
+
+    reader = DatacubeIndex.from_settings(settings.datacube).reader_url(
+        settings.datacube.readonly_role, password, host=settings.datacube.container_db_host
+    )
+    return Runtime(image_id, reader.get_secret_value(), settings.datacube.mount_root)
+
+
 async def _run_all(settings: Settings, modules: list[Module], out: Path) -> list[Validation]:
     from everest_elearn.cli.packages import local_service
     from everest_elearn.images import ImageBuilder
@@ -52,12 +63,9 @@ async def _run_all(settings: Settings, modules: list[Module], out: Path) -> list
     password = settings.datacube.readonly_password or SecretStr(secrets.token_urlsafe(16))
     try:
         await index.ensure_readonly_role(settings.datacube.readonly_role, password)
-        reader = index.reader_url(
-            settings.datacube.readonly_role, password, host=settings.datacube.container_db_host
-        )
     finally:
         await index.close()
-    runtime = Runtime(image.image_id, reader.get_secret_value(), settings.datacube.mount_root)
+    runtime = notebook_runtime(settings, image.image_id, password)
     outcomes = []
     async with local_service(settings) as service:
         for module in modules:

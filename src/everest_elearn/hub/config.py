@@ -224,7 +224,9 @@ def reader_db_url(settings: Settings) -> str | None:
     auth = quote(dc.readonly_role, safe="") + (f":{quote(password, safe='')}" if password else "")
     host = dc.container_db_host or url.host
     port = f":{url.port}" if url.port else ""
-    return f"postgresql+psycopg2://{auth}@{host}{port}{url.path}"
+    # Keep the query (sslmode, ...): a container connects as `modules validate` does.
+    query = f"?{url.query.decode()}" if url.query else ""
+    return f"postgresql+psycopg2://{auth}@{host}{port}{url.path}{query}"
 
 
 def configure_services(c: Any, settings: Settings, paths: dict[str, Path], base: str) -> None:
