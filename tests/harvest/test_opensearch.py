@@ -223,3 +223,35 @@ async def test_pages_by_index_when_a_source_sends_no_navigation_links(
     assert (report.state, report.created) == ("ok", 5)
     pages = [r.query["page"] for r in replay.requests("/collections/S2/search.json")]
     assert pages == ["1", "2", "3"]  # the third page is short: the end
+
+
+async def test_an_atom_entry_without_geometry_is_rejected_and_a_cut_off_page_fails_the_run(
+    replay: Replay, make_agent: AgentFactory, catalogue: Catalogue
+) -> None:
+    text = (CATALOGUE / "opensearch/eodag-mundi_search.xml").read_text()
+    second = text.index("<entry>", text.index("<entry>") + 1)
+    # The real answer, its second entry stripped of its footprint (georss polygon and box).
+    no_geometry = text[:second] + re.sub(
+        r"<georss:(polygon|box)>[^<]*</georss:\1>", "", text[second:]
+    )
+    no_geometry = re.sub(r'<link rel="next"[^>]*/>', "", no_geometry).replace(
+        "</title>",
+        f'</title><link rel="next" type="application/atom+xml" href="{replay.url}/cut"/>',
+        1,
+    )
+    replay.answer("/opensearch", no_geometry, content_type="application/atom+xml")
+    # The next page is cut off mid-entry, as a dropped connection leaves it.
+    replay.answer("/cut", text[: second + 500], content_type="application/atom+xml")
+    source = SOURCE.format(url=replay.url, format="atom").replace(
+        "/description.xml", "/opensearch?startIndex=1"
+    )
+    agent = make_agent(source)
+    report = await agent.run("sara")
+    assert (report.state, report.pages, report.created, report.rejected) == ("failed", 1, 1, 1)
+    assert "geometry" in report.rejections[0].reason or "footprint" in report.rejections[0].reason
+    assert "/cut" in (report.error or "") and "(page 2)" in (report.error or "")
+    assert await product_ids(catalogue, "sentinel-2-l1c") == [
+        "S2A_MSIL1C_20200815T005251_N0209_R002_T55PBQ_20200815T023440"
+    ]
+    row = (await agent.status())["sources"][0]
+    assert row["state"] == "failed" and row["resuming"]  # the next run starts at the cut page

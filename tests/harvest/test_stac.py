@@ -86,3 +86,40 @@ async def test_incremental_by_updated_uses_a_cql2_filter(
     body = replay.requests("/search")[-1].body
     assert body["filter"]["args"][1]["timestamp"] == "2024-02-01T20:00:00Z"
     assert body["filter-lang"] == "cql2-json"
+
+
+FILTERED = """\
+sources:
+  - name: es-{method}
+    kind: stac
+    url: {url}
+    collection: sentinel-2-l1c
+    method: {method}
+    area: [32.6, -17.2, 36.0, -9.3]
+    time: {{start: 2024-02-01T06:00:00Z, end: 2024-02-02}}
+    product_type: S2MSI1C
+"""
+
+
+async def test_filters_go_to_the_server_and_the_product_type_is_checked_on_our_side(
+    replay: Replay, make_agent: AgentFactory, catalogue: Catalogue
+) -> None:
+    found = items(8)
+    found[2]["properties"]["s2:product_type"] = "S2MSI2A"  # another product type in the answer
+    StacApi(replay, found)
+    for method in ("GET", "POST"):
+        agent = make_agent(FILTERED.format(url=replay.url, method=method))
+        report = await agent.run(f"es-{method}")
+        first = replay.requests("/search")[-1]
+        params = first.query if method == "GET" else first.body
+        window = "2024-02-01T06:00:00Z/2024-02-02T00:00:00Z"
+        if method == "GET":
+            assert params["bbox"] == "32.6,-17.2,36.0,-9.3" and params["datetime"] == window
+            assert params["collections"] == "sentinel-2-l1c"
+        else:
+            assert params["bbox"] == [32.6, -17.2, 36.0, -9.3] and params["datetime"] == window
+            assert params["collections"] == ["sentinel-2-l1c"]
+        # 06:00, 12:00, 18:00 and the next midnight are in the window; one is of another type
+        assert (report.state, report.received, report.skipped) == ("ok", 4, 1), report.error
+    ids = await product_ids(catalogue, "sentinel-2-l1c")
+    assert ids == sorted(str(i["id"]) for i in found[1:5] if i is not found[2])
