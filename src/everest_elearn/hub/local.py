@@ -39,13 +39,14 @@ class LocalCourseSpawner(SimpleLocalProcessSpawner):  # type: ignore[misc]
         help="Folder holding one folder per package volume (everest-pkg-<name>-<version>).",
     )
 
+    cmd: Any  # the Spawner trait (annotated only, for the type checker)
     _base_cmd: list[str] | None = None
     _as_root_in_namespace = False
 
     async def start(self) -> Any:
         packages = await self.prepare_home()
         if self._base_cmd is None:
-            self._base_cmd = list(self.cmd)
+            self._base_cmd = list(self.cmd)  # as configured
         self.cmd = list(self._base_cmd)
         self._as_root_in_namespace = False
         prefix = await asyncio.to_thread(mount_prefix) if packages else None

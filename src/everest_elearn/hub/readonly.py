@@ -22,7 +22,7 @@ USER_PREFIX = ("unshare", "--user", "--map-root-user", "--mount", "--propagation
 @cache
 def mount_prefix() -> tuple[str, ...] | None:
     """How this machine gives a process its own mounts, or None when it cannot (looked up once)."""
-    candidates = [ROOT_PREFIX] if os.geteuid() == 0 else []
+    candidates: list[tuple[str, ...]] = [ROOT_PREFIX] if os.geteuid() == 0 else []
     candidates.append(USER_PREFIX)
     for prefix in candidates:
         try:
