@@ -96,6 +96,8 @@ def test_killed_mid_harvest_then_rerun_has_no_duplicates_and_no_gaps(
     second = _cli(tmp_path, "run", "es")
     output = second.communicate(timeout=120)[0].decode()
     assert second.returncode == 0, output
+    # the progress bar's last state, then the run's report
+    assert "harvest es" in output and " new, " in output and "Harvest of es: ok" in output, output
 
     resumed = replay.requests("/search")[requests_before]
     assert int(resumed.query["token"]) >= killed_after * 2  # went on from the checkpoint
