@@ -15,6 +15,7 @@ def register(app: typer.Typer) -> None:
         """Start the Data Agency (catalogue, gateway, packages API) on the configured backends."""
         import uvicorn
 
+        from everest_elearn.api.long_uri import LongUriHttpToolsProtocol
         from everest_elearn.settings import load_settings
 
         settings = load_settings()
@@ -30,5 +31,6 @@ def register(app: typer.Typer) -> None:
             host=bind_host,
             port=bind_port,
             reload=reload,
+            http=LongUriHttpToolsProtocol,  # 414, not 400, past httptools' 64 KiB URL limit
             log_level=settings.log_level.lower(),
         )
