@@ -4,19 +4,22 @@ Blocks are fenced as ```` ```sh runnable ````; each page's blocks share one temp
 current directory, holding links to the checkout's deployment files) and data folder. Blocks
 marked ``stack`` need a deployment (tests/deploy/test_ci_stack.py covers what of them runs here);
 blocks marked ``compose`` are compose commands, checked by tests/docs/test_compose_blocks.py.
-Plain ```` ```sh ```` blocks are not allowed: every command shown is marked.
+Blocks marked ``dev`` run the checkout's ``./dev`` script (tests/docs/test_inline_commands.py
+checks they name its commands). Plain ```` ```sh ```` blocks are not allowed: every command shown
+is marked, in docs/ and in the README.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.docs.blocks import ROOT, doc_files, shell_blocks
+from tests.docs.blocks import ROOT, SHELL, blocks, doc_files, shell_blocks
 
 LINKED = [
     ".env.example",
@@ -28,22 +31,27 @@ LINKED = [
     "notebooks",
 ]
 PAGES = sorted({b.path for b in shell_blocks("runnable")})
-# Pages other features own: their runnable blocks run here too, unmarked ones are their call.
-OTHERS = {"gateway.md", "opensearch.md"}
+MARKS = {"runnable", "stack", "compose", "dev"}
+# A shell command hiding in a text, YAML or other block: a prompt or one of the platform's tools.
+PROMPT = re.compile(r"^\s*(\$ |everest-elearn |docker |\./dev )", re.MULTILINE)
 
 
-def test_every_shell_block_is_marked() -> None:
-    from tests.docs.blocks import blocks
-
-    unmarked = [
-        b.where
-        for p in doc_files()
-        if p.name not in OTHERS or p.parent.name != "docs"
-        for b in blocks(p)
-        if b.lang in ("sh", "bash", "shell", "console")
-        and not b.marks & {"runnable", "stack", "compose"}
-    ]
-    assert unmarked == [], f"mark these blocks runnable, stack or compose: {unmarked}"
+def test_every_block_is_accounted_for() -> None:
+    """Every fenced block of docs/ and the README says what it is, and every command is checked:
+    shell blocks are runnable, stack, compose or dev; Python is notebook (run by
+    test_notebook_blocks); a block of another language shows no shell command."""
+    problems = []
+    for page in doc_files():
+        for block in blocks(page):
+            if not block.lang:
+                problems.append(f"{block.where}: a fence without a language")
+            elif block.lang in SHELL and not block.marks & MARKS:
+                problems.append(f"{block.where}: mark it one of {sorted(MARKS)}")
+            elif block.lang == "python" and "notebook" not in block.marks:
+                problems.append(f"{block.where}: mark it notebook (it is run)")
+            elif block.lang not in (*SHELL, "python") and PROMPT.search(block.text):
+                problems.append(f"{block.where}: a command in a {block.lang} block")
+    assert problems == [], "\n".join(problems)
 
 
 def workspace(tmp: Path) -> dict[str, str]:
