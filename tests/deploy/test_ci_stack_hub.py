@@ -1,17 +1,22 @@
 """The CI variant of the stack, hub side: the hub image (built by ``everest-elearn images build
 hub``), run as compose runs it (host network, the Docker socket and hub_config mounted, settings
 from the environment) against stand-ins that run here: the ``oidc-provider`` OpenID provider for
-Keycloak, PostgreSQL for the ODC index. It passes the hub issue's end-to-end scenario, lean: one
+Keycloak, PostgreSQL for the ODC index. It passes the hub issue's end-to-end scenario: a
 participant signs in with Chromium, the containerised hub spawns their notebook container through
-the socket, the course package is there read-only and a notebook cell ``dc.load``s it."""
+the socket, the course package is there read-only, a notebook cell ``dc.load``s it and writes a
+result that survives a restart of the server, a share of the results reaches a second participant
+read-only and a revoke removes it."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import docker
 import httpx
@@ -19,6 +24,12 @@ import pytest
 from playwright.sync_api import BrowserContext
 
 from everest_elearn.images import BuiltImage, ImageBuilder
+from everest_elearn.packages.backends import open_volumes
+from everest_elearn.packages.results import ResultsService, results_volume_name
+from everest_elearn.packages.service import PackageService
+from everest_elearn.packages.state import PackageState
+from everest_elearn.security.identity import Identity
+from everest_elearn.settings import Settings
 from tests.browser.test_login import sign_in
 from tests.browser.test_participant_datacube import (
     PACKAGE,
@@ -32,6 +43,8 @@ from tests.fixtures.oidc import OidcProvider
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.services]
 SOCKET = "/var/run/docker.sock"
+T = TypeVar("T")
+OWNER = "bob"  # container names are per user on the engine: the host-hub tests spawn alice's
 
 
 @dataclass
@@ -119,11 +132,69 @@ def container_hub(
     setup = course_hub_setup(
         oidc_provider, hub_ports, notebook_image, odc_db_url, tmp_path_factory, "cohort-ocean-2025"
     )
+    # Results volumes named as compose's hub names them (the packages service shares them).
+    setup.env.pop("EVEREST_HUB__RESULTS_VOLUME")
+    grantee = f"grantee-{setup.tag}"
+    remove_results_volumes(OWNER, grantee)
     running = start_hub_container(hub_image, setup.env, setup.data_dir, setup.tag)
     try:
         yield running
     finally:
         stop_hub_container(running)
+        remove_results_volumes(OWNER, grantee)
+
+
+def remove_results_volumes(*users: str) -> None:
+    client = docker.from_env()
+    for volume in client.volumes.list():
+        labels = volume.attrs.get("Labels") or {}
+        if volume.name in {results_volume_name(u) for u in users} or labels.get(
+            "everest.owner"
+        ) in set(users):
+            volume.remove(force=True)
+
+
+def results(hub: Hub) -> tuple[ResultsService, PackageState]:
+    """The packages feature's results service on the hub's state folder, as the agency runs it."""
+    settings = Settings(data_dir=hub.data_dir)
+    state = PackageState(hub.data_dir / "packages.sqlite")
+    packages = PackageService(settings, None, None, open_volumes(settings), state)  # type: ignore[arg-type]
+    return ResultsService(packages), state
+
+
+def publish(hub: Hub, owner: str, name: str, grantee: str) -> dict[str, Any]:
+    async def run() -> dict[str, Any]:
+        service, state = results(hub)
+        try:
+            return await service.publish(
+                Identity(owner), {"name": name, "grant": [f"user:{grantee}"]}
+            )
+        finally:
+            await state.close()
+
+    return in_thread(run())
+
+
+def revoke(hub: Hub, owner: str, name: str) -> None:
+    async def run() -> None:
+        service, state = results(hub)
+        try:
+            await service.revoke(Identity(owner), name)
+        finally:
+            await state.close()
+
+    in_thread(run())
+
+
+def in_thread(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Playwright's sync API keeps an event loop running in the test's thread: run beside it."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def sh(hub: Hub, user: str, script: str) -> tuple[int, str]:
+    done = hub.container(user).exec_run(["sh", "-c", script])
+    return done.exit_code, done.output.decode()
 
 
 def test_containerised_hub_runs_the_participant_scenario(
@@ -133,8 +204,7 @@ def test_containerised_hub_runs_the_participant_scenario(
     hub_container = docker.from_env().containers.get(hub.container_name)
     assert hub_container.attrs["HostConfig"]["NetworkMode"] == "host"
 
-    # bob: container names are per user on the engine, and the host-hub tests spawn alice's.
-    bob = oidc_provider.users["bob"]
+    bob = oidc_provider.users[OWNER]
     sign_in(browser_context, hub, bob.username, bob.password)
     open_data_folder(browser_context)
 
@@ -146,8 +216,27 @@ def test_containerised_hub_runs_the_participant_scenario(
 
     text = run_notebook(browser_context, hub, "bob")
     assert re.search(r"LOADED \{.*'time': 2", text), text
-    kept = notebook.exec_run(["cat", "/home/jovyan/results/loaded.txt"])
-    assert kept.exit_code == 0 and b"'time': 2" in kept.output
+
+    # The result survives a restart of the server (its results volume is kept).
+    hub.stop_server(OWNER)
+    hub.start_server(OWNER, timeout=300)
+    code, out = sh(hub, OWNER, "cat ~/results/loaded.txt")
+    assert code == 0 and "'time': 2" in out, out
+
+    # A share reaches a second participant read-only; a revoke removes it.
+    grantee = f"grantee-{hub.volume_tag}"
+    share = publish(hub, OWNER, "loaded", grantee)
+    hub.start_server(grantee)
+    code, out = sh(hub, grantee, f"cat ~/shared/{share['name']}/loaded.txt")
+    assert code == 0 and "'time': 2" in out, out
+    code, out = sh(hub, grantee, f"touch ~/shared/{share['name']}/mine")
+    assert code != 0 and "Read-only file system" in out
+    hub.stop_server(grantee)
+    revoke(hub, OWNER, share["name"])
+    hub.start_server(grantee)
+    code, out = sh(hub, grantee, f"ls ~/shared/{share['name']}")
+    assert code != 0 and "No such file or directory" in out
+    hub.stop_server(grantee)
     # The hub's settings (a client secret, the crypt key) never reach its log.
     log = hub.log_tail_all()
     assert oidc_provider.client_secret not in log
