@@ -58,7 +58,14 @@ class Replay:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def route(self, path: str, handler: Handler) -> None:
+        """Answer ``path`` with ``handler``; a path ending in ``*`` answers every path below it."""
         self.routes[path] = handler
+
+    def prefixed(self, path: str) -> Handler | None:
+        for pattern, handler in self.routes.items():
+            if pattern.endswith("*") and path.startswith(pattern[:-1]):
+                return handler
+        return None
 
     def answer(self, path: str, body: bytes | str | dict[str, Any], **kw: Any) -> None:
         data = json.dumps(body).encode() if isinstance(body, dict) else body
@@ -100,7 +107,7 @@ class _Handler(BaseHTTPRequestHandler):
         request = Request(self.command, parts.path, query, body, dict(self.headers))
         with self.replay.lock:
             self.replay.log.append(request)
-        handler = self.replay.routes.get(parts.path)
+        handler = self.replay.routes.get(parts.path) or self.replay.prefixed(parts.path)
         reply = handler(request) if handler else Reply(b"not found", status=404)
         try:
             self._send(reply)

@@ -7,7 +7,7 @@ import os
 
 from everest_elearn.catalogue.service import Catalogue
 from tests.harvest.conftest import RASTERS, AgentFactory, product_ids
-from tests.harvest.replay import Replay
+from tests.harvest.replay import Replay, Reply
 
 PYROSAR = RASTERS / "pyrosar" / "S1A__IW___A_20150309T173017_VV_grd_mli_geo_norm_db.tif"
 
@@ -67,3 +67,23 @@ async def test_a_file_whose_server_fails_mid_read_is_rejected_and_the_harvest_go
     assert report.rejections[0].identifier == broken
     assert "answered 500" in report.rejections[0].reason
     assert await product_ids(catalogue, "s1") == [PYROSAR.stem]
+
+
+async def test_an_endless_directory_listing_is_stopped_by_the_page_limit(
+    replay: Replay, make_agent: AgentFactory
+) -> None:
+    # Every folder lists two more folders (as a server with a symbolic link loop does).
+    listing = b'<html><body><pre><a href="../">../</a>\n<a href="a/">a/</a>\n<a href="b/">b/</a>\n</pre></body></html>'
+    replay.route("/tree/*", lambda _r: Reply(listing, content_type="text/html"))
+    source = f"""\
+sources:
+  - name: loop
+    kind: http
+    url: {replay.url}/tree/
+    into: s1
+    depth: 30
+    limits: {{pages: 20, seconds: 120, retries: 0}}
+"""
+    report = await make_agent(source).run("loop")
+    assert report.state == "limited" and "limit pages" in (report.error or ""), report.error
+    assert len(replay.log) == 20  # at most the limit's number of listings is read

@@ -15,9 +15,9 @@ from urllib.parse import unquote, urljoin
 import httpx
 from lxml import html
 
-from everest_elearn.errors import UpstreamError
 from everest_elearn.harvest.fetch import Http, safe_url
 from everest_elearn.harvest.files import Entry, FileHarvester, RangeFile, read_capped
+from everest_elearn.harvest.harvester import LimitReached
 from everest_elearn.harvest.sources import SourceConfig
 
 _DATE = re.compile(
@@ -81,6 +81,7 @@ class HttpIndexHarvester(FileHarvester):
             if config.url.endswith("/") or "." in config.url.rsplit("/", 1)[-1]
             else config.url + "/"
         )
+        self.listings = 0  # folder listings read in this run
         self._sync = httpx.Client(
             timeout=config.limits.request_seconds,
             headers=dict(http.auth.headers()),
@@ -93,6 +94,7 @@ class HttpIndexHarvester(FileHarvester):
 
     async def entries(self, after: str | None) -> list[Entry]:
         found: list[Entry] = []
+        self.listings = 1
         first = await self.http.get(self.base)
         kind = first.content_type.split(";")[0].strip()
         if kind in ("text/plain", "text/csv") or self.base.endswith((".txt", ".csv")):
@@ -120,15 +122,25 @@ class HttpIndexHarvester(FileHarvester):
         return out
 
     async def _crawl(self, url: str, data: bytes, depth: int, found: list[Entry]) -> None:
+        limits = self.config.limits
         for href, size, when in listing(data, url):
             if href.endswith("/"):
                 if depth < self.config.depth:
+                    # Each folder listing is a page: a server whose folders never end (a link
+                    # loop) is stopped by the pages limit, not only by the run's time limit.
+                    if self.listings >= limits.pages:
+                        raise LimitReached(
+                            "pages", f"{safe_url(self.base)}: {self.listings} folder listings read"
+                        )
+                    self.listings += 1
                     answer = await self.http.get(href)
                     await self._crawl(href, answer.content, depth + 1, found)
                 continue
             found.append(Entry(unquote(href[len(self.base) :]), href, size, when))
-            if len(found) > self.config.limits.records * 20:
-                raise UpstreamError(f"{safe_url(self.base)}: more than {len(found)} files listed")
+            if len(found) > limits.records * 20:
+                raise LimitReached(
+                    "records", f"{safe_url(self.base)}: more than {len(found)} files listed"
+                )
 
     def open(self, entry: Entry) -> IO[bytes]:
         size = entry.size
