@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -37,6 +40,26 @@ def my_modules(hub: Hub, token: str) -> dict[str, dict[str, object]]:
     return {m["name"]: m for c in courses for m in c["modules"]}
 
 
+def spawn_watching_progress(hub: Hub, user: str) -> str:
+    """Start the user's server and return its progress events, read while it spawns."""
+    answers: list[int] = []
+
+    def request() -> None:
+        with hub.client() as api:
+            answers.append(api.post(f"/users/{user}/server").status_code)
+
+    spawn = threading.Thread(target=request)
+    with hub.client() as api:
+        spawn.start()
+        while not api.get(f"/users/{user}").json().get("pending"):
+            assert spawn.is_alive() or not answers, "the spawn ended before it could be watched"
+            time.sleep(0.05)
+        progress = api.get(f"/users/{user}/server/progress", timeout=300).text
+    spawn.join(timeout=300)
+    assert answers and answers[0] in (201, 202)
+    return progress
+
+
 def test_module_arrives_updates_and_keeps_participant_edits(hub: Hub, tmp_path: Path) -> None:
     repo = ModuleRepository(hub.data_dir / "modules")
     work = tmp_path / "dev-clone"
@@ -59,6 +82,11 @@ def test_module_arrives_updates_and_keeps_participant_edits(hub: Hub, tmp_path: 
 
     publish(bare, work, {"intro.ipynb": "v2", "notes.md": "n2", "extra.ipynb": "x"}, "second")
     assert my_modules(hub, token)["intro"]["update_available"] is True
+    # The participant sees it on the courses page.
+    with httpx.Client(timeout=60, headers={"Authorization": f"token {token}"}) as browser:
+        page = browser.get(hub.url + "/services/courses/")
+    assert page.status_code == 200
+    assert re.search(r"<td>intro</td><td>main: <span class='update'>update available", page.text)
 
     # On request, into the running server.
     with httpx.Client(
@@ -77,9 +105,15 @@ def test_module_arrives_updates_and_keeps_participant_edits(hub: Hub, tmp_path: 
     assert sh(hub, "erin", f"cat {HOME}/notes.md") == "n2"
     assert my_modules(hub, token)["intro"]["update_available"] is False
 
-    # A restart syncs again and still keeps the participant's version.
+    # A restart syncs again and still keeps the participant's version; the progress page says
+    # what happens.
     hub.stop_server("erin")
     publish(bare, work, {"notes.md": "n3"}, "third")
+    progress = spawn_watching_progress(hub, "erin")
+    assert "Mounting 0 data package(s) read-only" in progress
+    assert "Bringing 1 course module(s) into your home folder" in progress
+    assert "Module eo101/intro is up to date" in progress, progress
+    assert '"ready": true' in progress
     hub.start_server("erin")
     assert sh(hub, "erin", f"cat {HOME}/intro.ipynb") == "v1my answer\n"
     assert sh(hub, "erin", f"cat {HOME}/notes.md") == "n3"
