@@ -135,7 +135,9 @@ def _nsanje_layout(
     cover[plain.river] = RIVER
     rows, cols = np.mgrid[0 : SHAPE[0], 0 : SHAPE[1]]
     hill = (rows - 150) ** 2 / 30**2 + (cols - 20) ** 2 / 14**2 < 1
-    cover[hill & (cols > 20)] = SHADOW  # the slope facing away from the radar (looking east)
+    # The slope facing away from the radar: the scenes are of descending track 6 (8 of 9 dates),
+    # which looks west, so the hill's west side is in shadow.
+    cover[hill & (cols < 20)] = SHADOW
     cover[(rows > 20) & (rows < 26) & (cols > 140) & (cols < 185)] = SMOOTH  # the airstrip
     town = (rows - 40) ** 2 + (cols - 60) ** 2 < 14**2
     cover[town & (cover != RIVER)] = URBAN
@@ -244,7 +246,7 @@ def etna_scene(root: Path, base_url: str | None, lut: Any, seed: int = 51) -> Sa
         "landcover": (lava.astype(np.uint8), 255),  # 1 lava, 0 vegetation
     }
     elevation_file = {"elevation": (elevation.astype(np.float32), NAN)}
-    when = at(2021, 2, 24, 4, 50)
+    when = at(2021, 2, 24, 16, 55)  # ascending passes cross Sicily at about 18 h local time
     ident = f"S1B_IW_GRDH_1SDV_{when:%Y%m%dT%H%M%S}_SYNTH_ETNA"
     truth = {"gamma0_db": ETNA_GAMMA0_DB, "landcover": {"1": "lava", "0": "vegetation"}}
     props = {"orbitDirection": "ASCENDING", "relativeOrbitNumber": 44, "lutSource": SAFE_FOR_LUT}
@@ -262,6 +264,7 @@ CROPS = {
     "maize": (0.0, 0.0, 0.2, 0.6, 0.95, 0.5),
     "rice": (0.0, 0.0, 0.05, 0.45, 0.9, 0.7),
 }
+S2_BOA_ADD_OFFSET = -1000  # reflectance = (DN + offset) / 10000 in L2A of baseline 04.00
 FLOODED_RICE = (False, False, True, False, False, False)  # rice paddies are flooded in May
 CLOUD_FRACTION = (0.0, 0.15, 0.05, 0.3, 0.0, 0.1)
 _VEG = np.array(synthetic._COVER["vegetation"], dtype=np.float64)
@@ -305,8 +308,13 @@ def s2_fields(root: Path, base_url: str | None, seed: int = 61) -> list[SamplePr
         frac = CLOUD_FRACTION[d]
         cloud = cloudiness > np.quantile(cloudiness, 1 - frac) if frac else np.zeros(SHAPE, bool)
         value = np.where(cloud[..., None], _CLOUD, surface)
+        # Processing baseline 04.00 (N0400, from 25 January 2022): DN = 10000 rho + 1000
+        # (BOA_ADD_OFFSET -1000 in MTD_MSIL2A.xml), so dark water is no longer clipped at 0.
         arrays: dict[str, tuple[Any, float | None]] = {
-            band: (np.clip(value[..., i], 1, 10000).astype(np.uint16), 0)
+            band: (
+                (np.clip(np.rint(value[..., i]), 0, 10000) - S2_BOA_ADD_OFFSET).astype(np.uint16),
+                0,
+            )
             for i, band in enumerate(synthetic.S2_BANDS)
         }
         arrays["cloud_mask"] = (cloud.astype(np.uint8), 255)
@@ -315,8 +323,10 @@ def s2_fields(root: Path, base_url: str | None, seed: int = 61) -> list[SamplePr
                  "ndvi_by_crop": {c: round(crop_ndvi(c, d), 4) for c in CROPS},
                  "cloud_cover": round(100 * float(cloud.mean()), 2)}  # fmt: skip
         ident = f"S2B_MSIL2A_{when:%Y%m%dT%H%M%S}_N0400_R108_T31TFJ_SYNTH_FIELDS"
-        out.append(write_product(root, S2_SERIES, ident, when, CAMARGUE, arrays,
-                                 {"cloudCover": truth["cloud_cover"]}, base_url, truth))  # fmt: skip
+        props = {"cloudCover": truth["cloud_cover"], "boaAddOffset": S2_BOA_ADD_OFFSET,
+                 "boaQuantificationValue": 10000}  # fmt: skip
+        out.append(write_product(root, S2_SERIES, ident, when, CAMARGUE, arrays, props, base_url,
+                                 truth))  # fmt: skip
     return out
 
 
