@@ -31,7 +31,12 @@ def test_scores_by_hand() -> None:
         and s.precision == 0.5
         and s.recall == 0.5
         and s.accuracy == 0.5
+        and s.f1 == 0.5
     )
+    # F1 = 2 TP / (2 TP + FP + FN) = 2 IoU / (1 + IoU); nothing to find and nothing found is 1.
+    t = score(np.array([1, 1, 1, 0], bool), np.array([1, 1, 0, 1], bool))
+    assert t.f1 == pytest.approx(4 / 6) == pytest.approx(2 * t.iou / (1 + t.iou))
+    assert score(np.zeros(3, bool), np.zeros(3, bool)).f1 == 1.0
 
 
 def stack() -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:

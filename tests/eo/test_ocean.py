@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from everest_elearn.eo.dimap import open_dimap, read_bands
+from everest_elearn.eo.dimap import flagged, open_dimap, read_bands, read_flag_coding
 from everest_elearn.eo.ocean import MERIS_MCI, flh, from_bands, line_height, mci
+from everest_elearn.errors import NotFound
 
 
 def test_hand_computed_line_heights() -> None:
@@ -42,3 +43,21 @@ def test_meris_subset_bands_and_one_pixel_by_hand(fixtures: Path) -> None:
     assert float(got[100, 100]) == pytest.approx(expected, abs=1e-4)  # float32 pixels
     nominal = from_bands(ds, MERIS_MCI)
     assert np.isfinite(nominal.values).all()
+
+
+def test_meris_flags_from_the_header_separate_land_and_ocean(fixtures: Path) -> None:
+    dim = fixtures / "meris" / "MER_FRS_L1B_SUBSET.dim"
+    coding = read_flag_coding(dim)
+    assert coding["LAND_OCEAN"] == 16 and coding["INVALID"] == 128 and coding["COASTLINE"] == 64
+    raw = np.fromfile(dim.with_suffix(".data") / "l1_flags.img", ">u1").reshape(184, 221)
+    ds = open_dimap(dim, ["l1_flags", "radiance_13"])
+    land = flagged(ds.l1_flags, coding, "LAND_OCEAN")
+    assert land.dims == ("y", "x")
+    assert int(land.sum()) == int(((raw & 16) > 0).sum()) == 26871  # two thirds of the subset
+    sea = ~flagged(ds.l1_flags, coding, "LAND_OCEAN", "COASTLINE", "BRIGHT", "INVALID")
+    assert int(sea.sum()) == 13793
+    # Water is dark at 865 nm: TOA radiance of the sea about 37, of the land about 59.
+    assert float(ds.radiance_13.where(sea).median()) == pytest.approx(36.8, abs=0.1)
+    assert float(ds.radiance_13.where(land).median()) == pytest.approx(58.6, abs=0.1)
+    with pytest.raises(NotFound):
+        flagged(ds.l1_flags, coding, "CLOUD")

@@ -77,6 +77,7 @@ async def test_s1_flood_mapping_malawi(course: Course) -> None:
     real = out.results["sen1floods11"]
     assert real["vh_db"]["threshold_db"] == pytest.approx(-21.82, abs=0.05)
     assert real["vh_db"]["iou"] == pytest.approx(0.57, abs=0.02)
+    assert real["vh_db"]["f1"] == pytest.approx(2 * 0.57 / 1.57, abs=0.02)
 
 
 async def test_s1_preprocessing_etna(course: Course) -> None:
@@ -88,9 +89,13 @@ async def test_s1_preprocessing_etna(course: Course) -> None:
 
 async def test_meris_algal_bloom(course: Course) -> None:
     out = await run(course, "meris-algal-bloom")
-    assert (
-        abs(out.results["mci_water_median"]) < 5
-    )  # line heights are small against radiances of 10-100
+    # Water and land from the product's own L1b flags (LAND_OCEAN), counted on the raw file.
+    assert (out.results["water_pixels"], out.results["land_pixels"]) == (13793, 26871)
+    # Medians of the real pixels with the header's band centres (measured with tests/eo's code):
+    # fluorescence over water, the red edge of vegetation lifting the FLH baseline over land.
+    assert out.results["flh_water_median"] == pytest.approx(0.196, abs=0.005)
+    assert out.results["mci_water_median"] == pytest.approx(-0.448, abs=0.005)
+    assert out.results["flh_land_median"] == pytest.approx(-2.505, abs=0.01)
 
 
 async def test_s3_algal_bloom(course: Course) -> None:

@@ -54,6 +54,12 @@ class Scores:
         return self.true_positive / real if real else 1.0
 
     @property
+    def f1(self) -> float:
+        """Harmonic mean of precision and recall: 2 TP / (2 TP + FP + FN)."""
+        denominator = 2 * self.true_positive + self.false_positive + self.false_negative
+        return 2 * self.true_positive / denominator if denominator else 1.0
+
+    @property
     def accuracy(self) -> float:
         total = self.true_positive + self.false_positive + self.false_negative + self.true_negative
         return (self.true_positive + self.true_negative) / total if total else 1.0

@@ -107,3 +107,34 @@ def open_dimap(dim: Path, names: list[str] | None = None) -> Any:
             },
         )
     return xr.Dataset(variables)
+
+
+def read_flag_coding(dim: Path, band: str = "l1_flags") -> dict[str, int]:
+    """The bit mask of each flag of a flag band, from the ``.dim`` header's ``Flag_Coding``.
+
+    MERIS L1b: LAND_OCEAN (16) is set over land, COASTLINE (64), BRIGHT (32), INVALID (128) ...
+    """
+    if not dim.is_file():
+        raise NotFound("BEAM-DIMAP header", str(dim))
+    try:
+        root = ElementTree.parse(dim).getroot()  # noqa: S314  (see eo.safe: expat, no lxml)
+    except ElementTree.ParseError as exc:
+        raise InvalidInput(str(dim), f"not XML: {exc}") from None
+    for coding in root.iter("Flag_Coding"):
+        if coding.get("name") == band:
+            return {
+                flag.findtext("Flag_Name") or "": int(flag.findtext("Flag_Index") or 0)
+                for flag in coding.iter("Flag")
+            }
+    raise NotFound("flag coding", f"{band} in {dim.name}")
+
+
+def flagged(flags: Any, coding: dict[str, int], *names: str) -> Any:
+    """True where any of the named flags is set (``flags``: the flag band, numpy or xarray)."""
+    mask = 0
+    for name in names:
+        if name not in coding:
+            raise NotFound("flag", name)
+        mask |= coding[name]
+    bits = flags.astype(np.int64) if hasattr(flags, "astype") else np.asarray(flags, np.int64)
+    return (bits & mask) != 0
