@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from everest_elearn.catalogue.geometry import bbox_of
@@ -108,7 +108,7 @@ def coerce(kind: ParamType, value: Any) -> Any:
                 if number == number and abs(number) != float("inf"):
                     out.append(number)
             elif kind is ParamType.DATETIME:
-                out.append(item.isoformat() if isinstance(item, datetime) else str(item))
+                out.append(_utc_iso(item))
             elif kind is ParamType.BOOL:
                 if isinstance(item, bool):
                     out.append(item)
@@ -122,6 +122,20 @@ def coerce(kind: ParamType, value: Any) -> Any:
     if not out:
         return None
     return out if isinstance(value, list) else out[0]
+
+
+def _utc_iso(value: Any) -> str:
+    """A date as the engine reads it without guessing: ISO 8601 in UTC. The service accepts what
+    ``datetime.fromisoformat`` reads (week dates, the basic format), which the engine refuses or
+    takes for epoch milliseconds; the embedded backend reads those the same way."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value).strip()
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
 
 
 def eo_values(record: Record, registry: Registry = REGISTRY) -> dict[str, Any]:
