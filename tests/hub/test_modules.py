@@ -70,3 +70,20 @@ async def test_repository_resolves_refs_and_archives(tmp_path: Path) -> None:
         await repo.resolve("intro", "--upload-pack=evil")
     with pytest.raises(InvalidInput):
         repo.path("../escape")
+
+
+async def test_a_module_is_mirrored_from_a_git_remote(tmp_path: Path) -> None:
+    """Modules kept elsewhere (any git remote the administrator trusts) are fetched and pinned."""
+    remote = tmp_path / "elsewhere" / "intro.git"
+    await ModuleRepository(remote.parent).create("intro")
+    first = publish(remote, tmp_path / "work", {"intro.ipynb": "{}"}, "first", tag="v1")
+    repo = ModuleRepository(tmp_path / "modules")
+    await repo.fetch("intro", str(remote))
+    assert await repo.resolve("intro", "main") == first
+    assert await repo.resolve("intro", "v1") == first
+    second = publish(remote, tmp_path / "work", {"intro.ipynb": '{"cells": []}'}, "second")
+    await repo.fetch("intro", str(remote))
+    assert await repo.resolve("intro", "main") == second
+    assert b"x/intro.ipynb" in await repo.archive("intro", second, "x/")
+    with pytest.raises(InvalidInput):
+        await repo.fetch("intro", "--upload-pack=touch /tmp/owned")

@@ -53,6 +53,8 @@ class ModuleRepository:
 
     async def fetch(self, name: str, remote: str) -> None:
         """Mirror a remote repository the administrator configured into the local one."""
+        if remote.startswith("-"):
+            raise InvalidInput("remote", f"{remote!r} is not a git URL or path")
         path = await self.create(name)
         await self._git(
             "--git-dir",
