@@ -8,8 +8,10 @@ packages as plain directories (bind-mounted read-only into the notebook image).
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 
+import nbformat
 import pytest
 from typer.testing import CliRunner
 
@@ -17,6 +19,7 @@ from everest_elearn.catalogue.factory import create_store
 from everest_elearn.catalogue.service import Catalogue
 from everest_elearn.cli import app
 from everest_elearn.eo.course_data import olci_bloom
+from everest_elearn.errors import EverestError
 from everest_elearn.images import BuiltImage
 from everest_elearn.security.identity import Identity, Role
 from everest_elearn.settings import Settings
@@ -73,3 +76,28 @@ def test_validate_builds_the_package_and_runs_the_notebook(
         env=env,
     )
     assert again.exit_code == 0 and "found" in again.output, again.output
+
+    # A broken cell: exit status 1, the cell named by its number, the executed notebook kept.
+    broken = tmp_path / "s3-algal-bloom"
+    shutil.copytree(ROOT / "notebooks" / "s3-algal-bloom", broken)
+    path = broken / "s3-algal-bloom.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    number = next(i for i, c in enumerate(nb.cells, 1) if "threshold.otsu(mci)" in c.source)
+    nb.cells[number - 1].source = "1 / 0\n" + nb.cells[number - 1].source
+    nbformat.write(nb, path)
+    failed = CliRunner().invoke(
+        app, ["modules", "validate", str(broken), "--out", str(tmp_path / "broken")], env=env
+    )
+    assert failed.exit_code == 1, failed.output
+    assert "failed: s3-algal-bloom" in failed.output
+    assert f"cell {number}: ZeroDivisionError: division by zero" in failed.output
+    assert (tmp_path / "broken" / "s3-algal-bloom.ipynb").is_file()
+
+    # A package that cannot be built (a product the catalogue does not hold) is named.
+    spec = broken / "package.yaml"
+    spec.write_text(spec.read_text().replace("SYNTH_BALTIC", "SYNTH_NOWHERE").replace(
+        'version: "1"', 'version: "2"').replace("version: '1'", "version: '2'"))  # fmt: skip
+    unbuilt = CliRunner().invoke(app, ["modules", "validate", str(broken)], env=env)
+    assert unbuilt.exit_code != 0
+    assert isinstance(unbuilt.exception, EverestError), unbuilt.output
+    assert "SYNTH_NOWHERE" in str(unbuilt.exception)
