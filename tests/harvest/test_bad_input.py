@@ -168,3 +168,20 @@ async def test_a_refused_credential_is_named_not_shown(
     missing = make_agent(text, environ={})
     report = await missing.run("bad")
     assert "ES_TOKEN" in (report.error or "") and report.state == "failed"
+
+
+async def test_an_item_that_would_lose_a_part_is_rejected_not_stored_without_it(
+    replay: Replay, make_agent: AgentFactory, catalogue: Catalogue
+) -> None:
+    items = good(3)
+    first_asset = next(iter(items[1]["assets"]))
+    items[1]["assets"][first_asset]["href"] = 12  # a data file without a location
+    items[2]["properties"]["platform"] = 2  # the mission, of the wrong type
+    replay.answer("/search", item_collection(items, None))
+    report = await make_agent(source(replay.url)).run("bad")
+    assert (report.state, report.created, report.rejected) == ("ok", 1, 2), report.rejections
+    reasons = {p.identifier: p.reason for p in report.rejections}
+    assert "href" in reasons[items[1]["id"]] and "platform" in reasons[items[2]["id"]]
+    assert await product_ids(catalogue, "s2") == [items[0]["id"]]
+    stored = await catalogue.store.get(str(items[0]["id"]))
+    assert stored is not None and len(stored.links) >= len(items[0]["assets"])

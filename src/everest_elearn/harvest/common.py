@@ -28,12 +28,21 @@ def mark_of(record: Record, incremental: str) -> datetime | None:
 def page_of(parsed: Parsed, config: SourceConfig, where: str, size: int) -> Page:
     """A page from a parsed response: products only (into the target collection), with layout."""
     page = Page(rejected=list(parsed.rejected), bytes=size, where=where)
-    for _, record in parsed.records:
+    lost: dict[int, list[str]] = {}
+    for warning in parsed.warnings:
+        lost.setdefault(warning.position or 0, []).append(warning.reason)
+    for position, record in parsed.records:
         if record.kind is not Kind.PRODUCT:
             continue  # a search response may list its collection too; collections come separately
         wanted = config.product_type
         if wanted and str(record.properties.get("productType", "")).lower() != wanted.lower():
             page.skipped += 1  # the source's product type filter, applied on our side too
+            continue
+        if position in lost:
+            # The parser dropped part of this item (a link, a value): the catalogue gets whole
+            # records from a harvest or none, so the provider's error shows and can be fixed.
+            reason = "; ".join(lost[position])
+            page.rejected.append(Problem(reason, position, record.identifier, where))
             continue
         if record.parent_identifier != config.target:
             record = record.model_copy(update={"parent_identifier": config.target})

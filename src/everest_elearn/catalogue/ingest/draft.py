@@ -57,6 +57,9 @@ class Draft:
             name, serial = platform(value)
             self.set("platform", name)
             self.set("platformSerialIdentifier", serial)
+        elif value is not None and value != "":
+            # Said, not silently lost: harvests reject records that lost a part.
+            self.warnings.append(f"platform: {str(value)[:40]!r} is not text; dropped")
 
     def add_link(self, href: Any, rel: str, **kw: Any) -> None:
         if len(self.links) >= values.MAX_LINKS:
