@@ -180,3 +180,29 @@ async def test_s3_bucket_listing(
     second = await agent.run("bucket")
     assert (second.state, second.created, second.rejected) == ("ok", 0, 1)
     assert "zip" in second.rejections[0].reason
+
+
+async def test_a_cloud_optimised_geotiff_is_read_by_ranges_over_http(
+    nginx_tree: str, tmp_path: Path, make_agent: AgentFactory, catalogue: Catalogue
+) -> None:
+    import rasterio
+    from rasterio.shutil import copy
+
+    # The real Sen1Floods11 Sentinel-2 chip (13 bands) rewritten by GDAL's COG driver (tiles,
+    # overviews, header first), named with the flood's date as providers name their files.
+    name = "Spain_7370579_20190917_S2Hand_cog"
+    cog = tmp_path / "www" / "cog" / f"{name}.tif"
+    cog.parent.mkdir()
+    copy(RASTERS / "sen1floods11" / "Spain_7370579_S2Hand.tif", cog, driver="COG", blocksize=128)
+    with rasterio.open(cog) as dataset:
+        assert dataset.profile["tiled"] and dataset.overviews(1)
+    # A budget of two read blocks, far below the file's size: ranges, not the whole file.
+    text = HTTP.format(url=f"{nginx_tree}cog/") + "    limits: {response_bytes: 600 KB}\n"
+    report = await make_agent(text).run("web")
+    assert (report.state, report.created, report.rejected) == ("ok", 1, 0), report.rejections
+    assert cog.stat().st_size > 2_000_000
+    record = await catalogue.store.get(name)
+    assert record is not None and record.extra["raster"]["crs"] == "EPSG:4326"
+    assert len(record.extra["raster"]["bands"]) == 13
+    assert record.start is not None and record.start.isoformat() == "2019-09-17T00:00:00+00:00"
+    assert record.data_links[0].href == f"{nginx_tree}cog/{name}.tif"

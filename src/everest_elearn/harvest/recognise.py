@@ -173,6 +173,10 @@ def geotiff(opener: Opener, name: str, parent: str) -> Draft:
     opened: list[_Plain] = []
 
     def plain(path: str, mode: str = "rb") -> _Plain:
+        # GDAL also looks for side-car files (.aux.xml, .xml, .ovr): there are none here, and
+        # answering with the image itself would read it again for each of them.
+        if path != name:
+            raise FileNotFoundError(path)
         opened.append(_Plain(opener()))
         return opened[-1]
 
