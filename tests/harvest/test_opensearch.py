@@ -255,3 +255,18 @@ async def test_an_atom_entry_without_geometry_is_rejected_and_a_cut_off_page_fai
     ]
     row = (await agent.status())["sources"][0]
     assert row["state"] == "failed" and row["resuming"]  # the next run starts at the cut page
+
+
+async def test_a_second_run_asks_only_for_what_is_newer_than_the_checkpoint(
+    replay: Replay, make_agent: AgentFactory
+) -> None:
+    features = resto_features(3)
+    resto_api(replay, features)
+    agent = make_agent(SOURCE.format(url=replay.url, format="auto"))
+    assert (await agent.run("sara")).created == 3
+    before = replay.requests("/collections/S2/search.json")
+    assert before[0].query["startDate"] == ""  # no time filter, no checkpoint yet
+    newest = max(f["properties"]["startDate"] for f in features)
+    second = await agent.run("sara")
+    asked = replay.requests("/collections/S2/search.json")[len(before)].query["startDate"]
+    assert second.state == "ok" and asked == newest[:19] + "Z"
