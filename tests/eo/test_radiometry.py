@@ -53,3 +53,22 @@ def test_sigma0_from_dn_through_the_lut(safe_zip: Path) -> None:
     beta = lut.interpolate([100], [2000], "betaNought")[0, 0]
     assert beta == pytest.approx(474.0)
     assert calibrate(np.array([474.0]), np.array([beta]))[0] == pytest.approx(1.0)
+
+
+def test_noise_vectors_are_read_on_their_grid_and_subtracted(safe_zip: Path) -> None:
+    safe = Safe(safe_zip)
+    noise = safe.noise("VV")
+    assert noise.tables["noiseLut"].shape == (27, 635)
+    assert noise.lines[:3].tolist() == [0, 667, 1334]  # its own lines, not the calibration's
+    # These 2015 products (IPF 002.36) carry noise vectors that are zero everywhere.
+    assert safe.manifest()["software"].endswith("002.36")
+    assert not noise.tables["noiseLut"].any()
+    # sigma0 = (DN^2 - N) / A^2; power below the noise is no signal (0), never negative.
+    a = np.array([500.0, 500.0, 500.0])
+    n = np.array([2500.0, 2500.0, 2500.0])  # noise-equivalent sigma0 = 0.01 (-20 dB)
+    dn = np.sqrt(a**2 * np.array([0.1, 0.01, 0.0]) + n)
+    assert calibrate(dn, a, n) == pytest.approx([0.1, 0.01, 0.0])
+    assert calibrate(np.array([10.0]), np.array([500.0]), np.array([2500.0]))[0] == 0.0
+    zero = noise.interpolate(np.arange(100, 103), np.arange(2000, 2003), "noiseLut")
+    lut = safe.calibration("VV").interpolate(np.arange(100, 103), np.arange(2000, 2003))
+    assert np.array_equal(calibrate(lut, lut, zero), calibrate(lut, lut))

@@ -26,16 +26,20 @@ def from_db(decibels: Any) -> Any:
     return like(10.0 ** (values(decibels) / 10.0), decibels)
 
 
-def calibrate(dn: Any, lut: Any) -> Any:
-    """sigma0 (or beta0, gamma0) = |DN|^2 / A^2, with A the LUT interpolated on DN's grid.
+def calibrate(dn: Any, lut: Any, noise: Any | None = None) -> Any:
+    """sigma0 (or beta0, gamma0) = (|DN|^2 - N) / A^2, with A the LUT interpolated on DN's grid.
 
     ESA, "Sentinel-1 Level 1 Detailed Algorithm Definition" (S1-TN-MDA-52-7445), section 9:
     the calibration vectors give A at a sparse grid of lines and pixels; ``lut`` is that A
     already interpolated to the image's pixels (see :meth:`CalibrationLut.interpolate`).
+    ``noise``: the noise vectors N interpolated the same way (thermal noise removal); power
+    below the noise is no signal, 0 rather than negative.
     """
-    amplitude = values(dn)
+    power = values(dn) ** 2
+    if noise is not None:
+        power = np.maximum(power - values(noise), 0.0)
     a = values(lut)
-    out = np.where(a > 0, amplitude**2 / np.maximum(a, FLOOR) ** 2, np.nan)
+    out = np.where(a > 0, power / np.maximum(a, FLOOR) ** 2, np.nan)
     return like(out, dn)
 
 

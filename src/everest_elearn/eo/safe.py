@@ -90,6 +90,10 @@ class Safe:
             self.xml(self.find("annotation/calibration", polarisation, "calibration-"))
         )
 
+    def noise(self, polarisation: str) -> CalibrationLut:
+        """The range noise vectors (table ``noiseLut``: N in DN^2, on their own lines)."""
+        return read_noise(self.xml(self.find("annotation/calibration", polarisation, "noise-")))
+
     def manifest(self) -> dict[str, str]:
         return read_manifest(self.xml("manifest.safe"))
 
@@ -193,6 +197,27 @@ def read_calibration(root: Any) -> CalibrationLut:
     lines = np.array([float(_text(v, "line")) for v in vectors])
     constant = float(_text(root, "calibrationInformation/absoluteCalibrationConstant") or 1.0)
     return CalibrationLut(lines, pixels[0], tables, constant)
+
+
+def read_noise(root: Any) -> CalibrationLut:
+    # IPF before 2.90 writes noiseVectorList/noiseVector; later ones noiseRangeVectorList (with
+    # noiseRangeLut) plus azimuth vectors, which this teaching reader does not apply.
+    vectors = root.findall("noiseVectorList/noiseVector") or root.findall(
+        "noiseRangeVectorList/noiseRangeVector"
+    )
+    if not vectors:
+        raise InvalidInput("noise", "no noiseVector")
+    pixels = [np.array(_text(v, "pixel").split(), dtype=np.float64) for v in vectors]
+    if any(not np.array_equal(p, pixels[0]) for p in pixels):
+        raise InvalidInput("noise", "vectors with different pixel positions are not supported")
+    table = np.stack(
+        [
+            np.array((_text(v, "noiseLut") or _text(v, "noiseRangeLut")).split(), dtype=np.float64)
+            for v in vectors
+        ]
+    )
+    lines = np.array([float(_text(v, "line")) for v in vectors])
+    return CalibrationLut(lines, pixels[0], {"noiseLut": table})
 
 
 def read_manifest(root: Any) -> dict[str, str]:
