@@ -83,3 +83,43 @@ async def test_a_rule_that_forbids_mirroring_is_reported_not_fatal(
         )
     finally:
         await gateway.close()
+
+
+async def test_the_scheduled_agent_in_the_app_mirrors_through_the_app_gateway(
+    tmp_path: Path, provider: Provider
+) -> None:
+    import asyncio
+
+    import httpx
+
+    from everest_elearn.api import create_app
+
+    tree = archive_tree(provider.root, copy=True)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES.format(url=provider.url))
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(SOURCES.format(tree=tree, url=provider.url) + "    schedule: 1h\n")
+    settings = Settings(
+        data_dir=tmp_path / "agency",
+        security={"admin_token": "admin-secret"},  # type: ignore[arg-type]
+        catalogue={"load_samples": False},  # type: ignore[arg-type]
+        gateway=GatewaySettings(rules_file=rules),
+        harvest={"sources_file": sources, "tick": 0.1},  # type: ignore[arg-type]
+    )
+    app = create_app(settings)
+    admin = {"Authorization": "Bearer admin-secret"}
+    async with app.router.lifespan_context(app):  # type: ignore[attr-defined]
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://agency") as http:
+            row: dict[str, object] = {}
+            for _ in range(400):  # nobody presses a button: the schedule runs the source
+                row = (await http.get("/harvest/sources/s1-area", headers=admin)).json()
+                if row["state"] in ("ok", "failed", "limited"):
+                    break
+                await asyncio.sleep(0.05)
+            assert row["state"] == "ok" and row["mirror"] is True, row
+            assert row["totals"] == {**row["totals"], "created": 2, "mirrored": 2}  # type: ignore[dict-item]
+            stored = await app.state.gateway.store.stat(f"mirror/s1/{S1A}/{S1A}.zip")
+            assert stored is not None and stored.size == (SAFE / f"{S1A}.zip").stat().st_size
+            record = await http.get(f"/catalogue/records/{S1A}")
+            assert record.status_code == 200
