@@ -1,7 +1,8 @@
 """Spectral indices from surface reflectance (0..1), on numpy arrays or xarray objects.
 
-Each takes reflectances as floats (a Sentinel-2 L2A band x 0.0001) and returns the index with
-the same type and coordinates; division by zero gives NaN, never an exception.
+Each takes reflectances as floats and returns the index with the same type and coordinates;
+division by zero gives NaN, never an exception. Sentinel-2 L2A: rho = DN / 10000 up to processing
+baseline 03.xx, rho = (DN - 1000) / 10000 from baseline 04.00 (N0400, 25 January 2022).
 """
 
 from __future__ import annotations
