@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import docker
 import pytest
@@ -34,6 +35,12 @@ def make_package_volume(image: str, volume: str, files: dict[str, str]) -> None:
     )
 
 
+def cores(container: Any) -> float:
+    """The CPU limit Docker enforces (DockerSpawner sets a quota per 100 ms period)."""
+    config = container.attrs["HostConfig"]
+    return float(config["CpuQuota"]) / float(config["CpuPeriod"])
+
+
 def run(container: object, *cmd: str) -> tuple[int, str]:
     result = container.exec_run(list(cmd))  # type: ignore[attr-defined]
     return result.exit_code, result.output.decode()
@@ -50,7 +57,10 @@ def courses(hub: Hub, singleuser_image: str) -> dict[str, str]:
 
     async def setup() -> None:
         await service.create(Course("forest", "Forests", packages=(PackageRef(forest, "1"),)))
-        await service.create(Course("ocean", "Oceans", packages=(PackageRef(ocean, "2"),)))
+        await service.create(
+            Course("ocean", "Oceans", packages=(PackageRef(ocean, "2"),),
+                   mem_limit="512M", cpu_limit=0.5)
+        )  # fmt: skip
         await service.enrol("forest", ["alice"])
         await service.enrol("ocean", ["bob"])
 
@@ -73,6 +83,9 @@ def test_course_package_is_mounted_read_only(hub: Hub, courses: dict[str, str]) 
     sources = {m.get("Name") for m in container.attrs["Mounts"]}
     assert f"everest-pkg-{courses['ocean']}-2" not in sources
     assert f"everest-pkg-{courses['forest']}-1" in sources
+    # forest sets no limits: the hub's (1G, 2 cores) apply.
+    assert container.attrs["HostConfig"]["Memory"] == 1024**3
+    assert cores(container) == 2
 
 
 def test_results_are_writable_by_jovyan_and_survive_a_restart(
@@ -107,6 +120,9 @@ def test_participant_of_another_course_does_not_get_the_package(
     assert courses["forest"] not in out
     code, out = run(container, "cat", f"/home/jovyan/data/{courses['ocean']}/README.txt")
     assert (code, out) == (0, "ocean data")
+    # The ocean course's own limits.
+    assert container.attrs["HostConfig"]["Memory"] == 512 * 1024**2
+    assert cores(container) == 0.5
     hub.stop_server("bob")
 
 
@@ -122,17 +138,38 @@ def test_missing_package_fails_in_words_a_participant_understands(
         await service.enrol("soil", ["carol"])
 
     asyncio.run(setup())
+    text = failed_spawn_text(hub, "carol")
+    assert "is not available yet. Please tell the course manager." in text
+
+
+def failed_spawn_text(hub: Hub, user: str) -> str:
+    """What the hub tells the user of a spawn that fails (no server is left running)."""
     with hub.client() as api:
-        api.post("/users/carol")
-        response = api.post("/users/carol/server")
+        api.post(f"/users/{user}")
+        response = api.post(f"/users/{user}/server")
         # Fast failures come back on the request itself; slow ones through the progress events.
         if response.status_code in (201, 202):
             for _ in range(120):
-                if not api.get("/users/carol").json().get("pending"):
+                if not api.get(f"/users/{user}").json().get("pending"):
                     break
                 time.sleep(0.5)
-            text = api.get("/users/carol/server/progress").text
+            text = api.get(f"/users/{user}/server/progress").text
         else:
             text = response.text
-        assert not api.get("/users/carol").json().get("servers")
-    assert "is not available yet. Please tell the course manager." in text
+        assert not api.get(f"/users/{user}").json().get("servers")
+    return text
+
+
+def test_a_missing_course_image_fails_in_words_a_participant_understands(
+    hub: Hub, courses: dict[str, str]
+) -> None:
+    service = CourseService(SqliteCourseStore(hub.data_dir / "courses.sqlite"))
+
+    async def setup() -> None:
+        await service.create(Course("lakes", "Lakes", image="everest/absent:none"))
+        await service.enrol("lakes", ["dan"])
+
+    asyncio.run(setup())
+    text = failed_spawn_text(hub, "dan")
+    assert "The software image 'everest/absent:none' for your course is not installed" in text
+    assert "Please tell the course manager." in text

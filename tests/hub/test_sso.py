@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.fixtures.hub import Hub
+from tests.fixtures.hub import Hub, oidc_login
 from tests.fixtures.oidc import OidcProvider
 
 pytestmark = [pytest.mark.docker, pytest.mark.services]
@@ -106,3 +106,14 @@ def test_auth_state_is_kept_encrypted_and_secrets_stay_out_of_the_log(
         assert hub.env[name] not in log, name
     assert auth_state["access_token"] not in log
     assert user.password not in log
+
+
+def test_administrators_from_the_provider_get_the_admin_pages_participants_do_not(
+    hub: Hub, oidc_provider: OidcProvider
+) -> None:
+    dave, alice = oidc_provider.users["dave"], oidc_provider.users["alice"]
+    with oidc_login(hub, dave.username, dave.password) as admin:
+        page = admin.get(hub.url + "/hub/admin")
+        assert page.status_code == 200 and "/hub/admin" in str(page.url)
+    with oidc_login(hub, alice.username, alice.password) as participant:
+        assert participant.get(hub.url + "/hub/admin").status_code == 403
