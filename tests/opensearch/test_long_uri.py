@@ -4,7 +4,7 @@ its HTTP parser can hold (where uvicorn alone would answer 400 in plain text).""
 from __future__ import annotations
 
 import socket
-from pathlib import Path
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -27,10 +27,10 @@ def raw_get(url: str, target: str) -> tuple[int, bytes, bytes]:
 
 
 @pytest.fixture(scope="module")
-def agency(tmp_path_factory: pytest.TempPathFactory) -> str:
+def agency(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("long-uri")
     with serve_agency(data, {"EVEREST_CATALOGUE__LOAD_SAMPLES": "false"}) as url:
-        yield url  # type: ignore[misc]
+        yield url
 
 
 @pytest.mark.parametrize("length", [9_000, 60_000, 70_000, 1_000_000])
