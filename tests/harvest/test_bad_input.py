@@ -185,3 +185,21 @@ async def test_an_item_that_would_lose_a_part_is_rejected_not_stored_without_it(
     assert await product_ids(catalogue, "s2") == [items[0]["id"]]
     stored = await catalogue.store.get(str(items[0]["id"]))
     assert stored is not None and len(stored.links) >= len(items[0]["assets"])
+
+
+async def test_a_next_link_that_cannot_be_followed_fails_the_run_instead_of_ending_it(
+    replay: Replay, make_agent: AgentFactory, catalogue: Catalogue
+) -> None:
+    # Taken as the last page, it would end the run "ok" and move the checkpoint past every
+    # page the source still had: a gap nobody sees.
+    for broken in ({"href": 42}, {"href": f"{replay.url}/p2", "method": "DELETE"}):
+        page = item_collection(good(2), None)
+        page["links"].insert(0, {"rel": "next", **broken})
+        replay.answer("/search", page)
+        agent = make_agent(source(replay.url))
+        report = await agent.run("bad")
+        assert report.state == "failed" and "next link" in (report.error or ""), report.error
+        assert report.created + report.updated == 2  # the page itself is stored
+        row = (await agent.status())["sources"][0]
+        assert row["resuming"] and row["since"] is None  # read again, checkpoint not moved
+    assert len(await product_ids(catalogue, "s2")) == 2

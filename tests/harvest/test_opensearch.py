@@ -270,3 +270,26 @@ async def test_a_second_run_asks_only_for_what_is_newer_than_the_checkpoint(
     second = await agent.run("sara")
     asked = replay.requests("/collections/S2/search.json")[len(before)].query["startDate"]
     assert second.state == "ok" and asked == newest[:19] + "Z"
+
+
+async def test_an_atom_next_link_without_href_fails_the_run_after_storing_the_page(
+    replay: Replay, make_agent: AgentFactory, catalogue: Catalogue
+) -> None:
+    text = (CATALOGUE / "opensearch/eodag-mundi_search.xml").read_text()
+    broken = re.sub(
+        r'<link rel="next"[^>]*/>', '<link rel="next" type="application/atom+xml"/>', text
+    )
+    replay.answer("/opensearch", broken, content_type="application/atom+xml")
+    source = SOURCE.format(url=replay.url, format="atom").replace(
+        "/description.xml", "/opensearch?startIndex=1"
+    )
+    agent = make_agent(source)
+    report = await agent.run("sara")
+    assert report.state == "failed" and "next link has no href" in (report.error or "")
+    assert report.created == 2 and len(await product_ids(catalogue, "sentinel-2-l1c")) == 2
+    row = (await agent.status())["sources"][0]
+    assert row["resuming"] and row["since"] is None
+    again = await agent.run("sara")  # the same page is read again, not skipped
+    assert (again.state, again.updated) == ("failed", 2)
+    # first run: the url read as a possible description, then as the page; second: the page
+    assert len(replay.requests("/opensearch")) == 3

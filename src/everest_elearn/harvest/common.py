@@ -7,6 +7,7 @@ from typing import Any
 
 from everest_elearn.catalogue.ingest.outcome import Parsed, Problem
 from everest_elearn.catalogue.model import Kind, Record
+from everest_elearn.errors import UpstreamError
 from everest_elearn.harvest.harvester import Page, latest, with_layout
 from everest_elearn.harvest.sources import SourceConfig
 
@@ -86,7 +87,11 @@ def window(config: SourceConfig, since: datetime | None) -> tuple[datetime | Non
 
 
 def find_next(document: Any) -> dict[str, Any] | None:
-    """The ``next`` link of a STAC, OGC 17-047 or resto GeoJSON response, as found."""
+    """The ``next`` link of a STAC, OGC 17-047 or resto GeoJSON response, as found.
+
+    Raises UpstreamError for a ``next`` link without a usable ``href``: taken as the last page,
+    it would end the run as complete and move the checkpoint past the pages still to come.
+    """
     if not isinstance(document, dict):
         return None
     candidates: list[Any] = []
@@ -103,10 +108,9 @@ def find_next(document: Any) -> dict[str, Any] | None:
                 {**link, "rel": "next"} for link in inner["next"] if isinstance(link, dict)
             )
     for link in candidates:
-        if (
-            isinstance(link, dict)
-            and link.get("rel") == "next"
-            and isinstance(link.get("href"), str)
-        ):
+        if isinstance(link, dict) and link.get("rel") == "next":
+            href = link.get("href")
+            if not isinstance(href, str) or not href.strip():
+                raise UpstreamError(f"its next link has no usable href ({str(href)[:40]!r})")
             return link
     return None

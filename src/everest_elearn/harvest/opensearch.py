@@ -148,15 +148,28 @@ class OpenSearchHarvester:
                 raise UpstreamError(f"{where}: {reason}")
             page = page_of(parsed, self.config, where, len(response.content))
             number += 1
-            url = self._next(
-                response.content, response.url, parsed.received, template, values, number
-            )
+            try:
+                following = self._next(
+                    response.content, response.url, parsed.received, template, values, number
+                )
+            except UpstreamError as exc:
+                # As for STAC: store the page, resume at it, fail; the checkpoint does not move.
+                page.resume = self._state(url, values, number - 1, template)
+                yield page
+                raise UpstreamError(f"{where}: {exc}; the pages after it cannot be read") from None
+            url = following
             if url is not None:
-                state: dict[str, Any] = {"url": url, "values": values, "number": number}
-                if template is not None:
-                    state["template"] = template.__dict__
-                page.resume = state
+                page.resume = self._state(url, values, number, template)
             yield page
+
+    @staticmethod
+    def _state(
+        url: str, values: dict[str, str], number: int, template: Template | None
+    ) -> dict[str, Any]:
+        state: dict[str, Any] = {"url": url, "values": values, "number": number}
+        if template is not None:
+            state["template"] = template.__dict__
+        return state
 
     def _page_url(self, template: Template, values: dict[str, str], number: int) -> str:
         count = int(values.get("count", self.config.page_size))

@@ -10,6 +10,8 @@ from urllib.parse import quote, urljoin
 
 from lxml import etree
 
+from everest_elearn.errors import UpstreamError
+
 OSDD = "http://a9.com/-/spec/opensearch/1.1/"
 ATOM = "http://www.w3.org/2005/Atom"
 _XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
@@ -94,7 +96,10 @@ def navigates(data: bytes) -> bool:
 
 
 def atom_next(data: bytes) -> str | None:
-    """The ``next`` link of an Atom feed; None for other documents or no link."""
+    """The ``next`` link of an Atom feed; None for other documents or no link.
+
+    Raises UpstreamError for a ``next`` link without ``href`` (not the end of the results).
+    """
     if data.lstrip()[:1] != b"<":
         return None
     try:
@@ -102,8 +107,11 @@ def atom_next(data: bytes) -> str | None:
     except etree.XMLSyntaxError:
         return None
     for link in root.findall(f"{{{ATOM}}}link"):
-        if link.get("rel") == "next" and link.get("href"):
-            return str(link.get("href"))
+        if link.get("rel") == "next":
+            href = (link.get("href") or "").strip()
+            if not href:
+                raise UpstreamError("its next link has no href")
+            return href
     return None
 
 

@@ -22,7 +22,6 @@ from everest_elearn.harvest.common import (
     find_next,
     iso,
     page_of,
-    reject,
     renamed_collection,
     window,
 )
@@ -119,26 +118,30 @@ class StacHarvester:
                 where,
                 len(response.content),
             )
-            request = self._next(document, request, where, page)
+            try:
+                following = self._next(document, request)
+            except UpstreamError as exc:
+                # Store this page, keep it as the place to resume, then fail: the pages after
+                # it are read once the source is fixed, and the checkpoint does not move.
+                page.resume = {"request": request}
+                yield page
+                raise UpstreamError(f"{where}: {exc}; the pages after it cannot be read") from None
+            request = following
             page.resume = {"request": request} if request is not None else None
             yield page
 
-    def _next(
-        self, document: dict[str, Any], previous: dict[str, Any], where: str, page: Page
-    ) -> dict[str, Any] | None:
+    def _next(self, document: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any] | None:
         link = find_next(document)
         if link is None:
             return None
         method = str(link.get("method") or "GET").upper()
         if method not in ("GET", "POST"):
-            page.rejected.append(reject(f"next link with method {method!r} not followed", where))
-            return None
+            raise UpstreamError(f"its next link has method {method[:20]!r} (GET or POST only)")
         nxt: dict[str, Any] = {"method": method, "href": link["href"]}
         if method == "POST":
             body = link.get("body")
             if body is not None and not isinstance(body, dict):
-                page.rejected.append(reject("next link body is not an object; not followed", where))
-                return None
+                raise UpstreamError("its next link's body is not an object")
             if link.get("merge") and isinstance(previous.get("body"), dict):
                 body = {**previous["body"], **(body or {})}
             nxt["body"] = body if body is not None else previous.get("body")
