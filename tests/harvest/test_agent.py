@@ -90,3 +90,19 @@ async def test_failed_runs_back_off_until_one_succeeds(
     assert report.state == "ok" and state.failures == 0 and state.last_error is None
     assert state.next_due and state.last_finished
     assert (state.next_due - state.last_finished).total_seconds() == 3600  # back on its schedule
+
+
+async def test_a_bad_edit_of_the_sources_file_keeps_the_sources_in_force_and_says_where(
+    replay: Replay, make_agent: AgentFactory, tmp_path: Path
+) -> None:
+    StacApi(replay, [earth_search_item(0, moments(1)[0])])
+    agent = make_agent(DOWN.format(url=replay.url))
+    assert [s.name for s in agent.sources()] == ["flaky"]
+    edited = DOWN.format(url=replay.url).replace("schedule: 1h", "schedule: every now and then")
+    (tmp_path / "sources.yaml").write_text(edited)
+    status = await agent.status()
+    assert "line 6" in status["sources_error"] and "schedule" in status["sources_error"]
+    assert [row["name"] for row in status["sources"]] == ["flaky"]  # still harvested
+    assert (await agent.run("flaky")).state == "ok"
+    (tmp_path / "sources.yaml").write_text(DOWN.format(url=replay.url))
+    assert (await agent.status())["sources_error"] is None
