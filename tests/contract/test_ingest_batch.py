@@ -93,3 +93,24 @@ async def test_dates_in_any_iso_form_python_reads_are_stored_alike(store: Catalo
         Query(parent="C", filters={"creationDate": window}, limit=10), ANONYMOUS
     )
     assert sorted(r.identifier for r in found.records) == ["BASIC", "OFFSET", "WEEK"]
+
+
+async def test_a_keyword_too_long_to_index_is_refused_per_record(store: CatalogueStore) -> None:
+    """Over Lucene's 32766-byte term Elasticsearch refuses a record (osmem does not check), and
+    the engine's refusal failed the whole batch: the service refuses it first, on both backends."""
+    catalogue = Catalogue(store)
+    await catalogue.upsert([collection("C")], AGENT)
+    long = "\u00e9" * 17_000  # 34000 bytes in UTF-8
+    batch = [
+        product("A", "C"),
+        product("B", "C", platform=long),
+        product("K", "C").model_copy(update={"keywords": ["flood", long]}),
+        product("D", "C", platform="\u00e9" * 16_000),  # 32000 bytes: fine
+    ]
+    outcomes = await catalogue.upsert(batch, AGENT, partial=True)
+    rejected = {o.identifier: o.rejected for o in outcomes if o.rejected}
+    assert set(rejected) == {"B", "K"}
+    assert "platform" in str(rejected["B"]) and "32766 bytes" in str(rejected["B"])
+    assert "keywords" in str(rejected["K"])
+    found = await catalogue.search(Query(parent="C", limit=10), ANONYMOUS)
+    assert sorted(r.identifier for r in found.records) == ["A", "D"]

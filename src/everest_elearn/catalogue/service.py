@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
+from everest_elearn.catalogue.checks import check_properties
 from everest_elearn.catalogue.geometry_batch import normalise_many
 from everest_elearn.catalogue.model import Kind, Record
 from everest_elearn.catalogue.query import Interval, Query, SortKey
@@ -51,37 +50,6 @@ class FieldSummary:
     maximum: Any = None
 
 
-_NUMBERS = (ParamType.INT, ParamType.FLOAT)
-_STRINGS = (ParamType.KEYWORD, ParamType.TEXT)
-
-
-def _check_value(
-    field: str, kind: ParamType, value: Any, low: float | None, high: float | None
-) -> None:
-    where = f"properties.{field}"
-    if kind in (ParamType.INT, ParamType.FLOAT):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InvalidInput(where, f"{value!r} is not a number")
-        if not math.isfinite(value):
-            raise InvalidInput(where, f"{value!r} is not a finite number")
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise InvalidInput(where, f"{value} lies outside [{low}, {high}]")
-    elif kind is ParamType.DATETIME:
-        if isinstance(value, datetime):
-            return
-        if not isinstance(value, str):
-            raise InvalidInput(where, f"{value!r} is not a date")
-        try:
-            datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            raise InvalidInput(where, f"{value!r} is not an RFC 3339 date") from None
-    elif kind is ParamType.BOOL:
-        if not isinstance(value, (bool, str)):
-            raise InvalidInput(where, f"{value!r} is not a boolean")
-    elif isinstance(value, (dict, list)) and kind is not ParamType.KEYWORD:
-        raise InvalidInput(where, "expected a single value")
-
-
 class Catalogue:
     """Access rules, validation and explanations over any CatalogueStore."""
 
@@ -98,37 +66,13 @@ class Catalogue:
             raise checked
         return checked
 
-    def _check_properties(self, record: Record) -> None:
-        by_field = self.registry.by_field
-        for field, value in record.properties.items():
-            if value is None:
-                continue
-            param = by_field(field)
-            if param is None:
-                continue
-            kind = param.type
-            values = value if isinstance(value, (list, tuple)) else (value,)
-            for item in values:
-                # The common case (a finite number inside its range, a string) costs no call.
-                if kind in _NUMBERS and type(item) in (int, float):
-                    low, high = param.minimum, param.maximum
-                    if (
-                        math.isfinite(item)
-                        and (low is None or item >= low)
-                        and (high is None or item <= high)
-                    ):
-                        continue
-                elif kind in _STRINGS and type(item) is str:
-                    continue
-                _check_value(field, kind, item, param.minimum, param.maximum)
-
     def _validate_batch(self, records: Sequence[Record]) -> list[Record | InvalidInput]:
         """``validate`` of many records; footprints are checked in one vectorised pass."""
         footprints = normalise_many([r.geometry for r in records])
         out: list[Record | InvalidInput] = []
         for record, footprint in zip(records, footprints, strict=True):
             try:
-                self._check_properties(record)
+                check_properties(record, self.registry)
             except InvalidInput as exc:
                 out.append(exc)
                 continue
