@@ -187,3 +187,32 @@ def test_participant_loads_course_data_in_a_notebook(
     hub.start_server("alice", timeout=300)
     kept = hub.container("alice").exec_run(["cat", "/home/jovyan/results/loaded.txt"])
     assert kept.exit_code == 0 and b"'time': 2" in kept.output
+
+
+def test_a_participant_of_another_course_never_gets_the_package(
+    datacube_hub: Hub, oidc_provider: OidcProvider, browser_context: BrowserContext
+) -> None:
+    """bob (the ocean cohort) signs in like alice; the forest package is nowhere in his server."""
+    hub = datacube_hub
+    bob = oidc_provider.users["bob"]
+    sign_in(browser_context, hub, bob.username, bob.password)
+    page = browser_context.pages[-1]
+    expect(page.locator(".jp-DirListing-item", has_text="results")).to_be_visible()
+    expect(page.locator(".jp-DirListing-item", has_text=PACKAGE)).to_have_count(0)
+
+    container = hub.container("bob")
+    listing = container.exec_run(["sh", "-c", "ls -A /home/jovyan/data 2>/dev/null; true"])
+    assert PACKAGE not in listing.output.decode().split()
+    mounted = {m.get("Name") for m in container.attrs["Mounts"]}
+    assert not any(name and name.startswith(f"everest-pkg-{PACKAGE}-") for name in mounted)
+    # None of the package's rasters anywhere in bob's container; alice's has them.
+    assert count_rasters(container) == 0
+    hub.start_server("alice")
+    assert count_rasters(hub.container("alice")) > 0
+    hub.stop_server("bob")
+
+
+def count_rasters(container: Any) -> int:
+    """The package's VV rasters found in all of the container's mounts (not /proc, /sys)."""
+    script = "find / \\( -path /proc -o -path /sys \\) -prune -o -name '*_vv.tif' -print 2>/dev/null | wc -l"
+    return int(container.exec_run(["sh", "-c", script]).output.decode().strip())
