@@ -68,8 +68,9 @@ async def test_local_tree_with_safe_zips_and_geotiffs(
     report = await make_agent(LOCAL.format(url=tree)).run("disk")
     await _check(catalogue, report, "https://data.example.org/archive/S1/GRD/2015/02/")
     again = await make_agent(LOCAL.format(url=tree)).run("disk")
-    # incremental by file time: only what is at the mark (>=) is read again, as an update
-    assert again.created == 0 and again.received <= 1 and again.updated == again.received
+    # incremental by arrival time: only what is at the mark (>=) is read again
+    assert again.created == 0 and again.received <= 1
+    assert again.updated + again.rejected == again.received
 
 
 async def test_local_safe_folder(
@@ -206,3 +207,24 @@ async def test_a_cloud_optimised_geotiff_is_read_by_ranges_over_http(
     assert len(record.extra["raster"]["bands"]) == 13
     assert record.start is not None and record.start.isoformat() == "2019-09-17T00:00:00+00:00"
     assert record.data_links[0].href == f"{nginx_tree}cog/{name}.tif"
+
+
+async def test_a_file_copied_in_with_an_old_time_is_still_new_to_the_next_run(
+    tmp_path: Path, make_agent: AgentFactory, catalogue: Catalogue
+) -> None:
+    import os
+    import shutil
+
+    tree = tmp_path / "tree"
+    (tree / "S1").mkdir(parents=True)
+    first, second = sorted(SAFE.glob("*.zip"))
+    shutil.copy2(first, tree / "S1" / first.name)
+    agent = make_agent(LOCAL.format(url=tree))
+    assert (await agent.run("disk")).created == 1
+    # rsync -a, cp -p and wget -N keep the provider's modification time: here years in the past.
+    arrived = tree / "S1" / second.name
+    shutil.copy2(second, arrived)
+    os.utime(arrived, (1_000_000_000, 1_000_000_000))
+    report = await agent.run("disk")
+    assert (report.state, report.created) == ("ok", 1), report.to_dict()
+    assert await product_ids(catalogue, "s1") == sorted([S1A, S1B])

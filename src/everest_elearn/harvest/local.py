@@ -43,7 +43,12 @@ class LocalHarvester(FileHarvester):
                 continue
             stat = path.stat()
             href = f"{self.config.base_url}{quote(key)}" if self.config.base_url else ""
-            found.append(Entry(key, href, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC)))
+            # When the file (or the link to it) arrived here, its ctime, not only its mtime:
+            # rsync -a, cp -p and wget -N keep the provider's old mtime, and incremental runs
+            # skip files older than the last run's newest.
+            changed = path.lstat().st_ctime
+            arrived = datetime.fromtimestamp(max(stat.st_mtime, changed), UTC)
+            found.append(Entry(key, href, stat.st_size, arrived))
         return found
 
     def open(self, entry: Entry) -> IO[bytes]:
