@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from everest_elearn.catalogue.factory import create_store
+from everest_elearn.catalogue.opensearch.params import parse_request
+from everest_elearn.catalogue.registry import Level
+from everest_elearn.catalogue.service import Catalogue
 from everest_elearn.eo.change import log_ratio, new_water, score
+from everest_elearn.eo.course_data import course_products
 from everest_elearn.eo.profile import choose_reference, matching_query, profile
 from everest_elearn.errors import InvalidInput
+from everest_elearn.security.identity import Identity, Role
+from everest_elearn.settings import Settings
 
 
 def test_log_ratio_and_new_water() -> None:
@@ -83,7 +92,7 @@ def test_matching_query_keeps_the_geometry() -> None:
         {
             "productType": "GRD",
             "orbitDirection": "DESCENDING",
-            "relativeOrbitNumber": 6,
+            "track": 6,
             "platform": "S1A",
         },
         "2014-10-01",
@@ -95,6 +104,41 @@ def test_matching_query_keeps_the_geometry() -> None:
         "end": "2015-01-10",
         "productType": "GRD",
         "orbitDirection": "DESCENDING",
-        "relativeOrbitNumber": "6",
+        "track": "6",
         "box": "35.1,-16.9,35.4,-16.6",
     }
+
+
+async def test_the_matching_query_finds_the_flood_images_geometry_in_the_catalogue(
+    tmp_path: Path, fixtures: Path
+) -> None:
+    # The query runs through the catalogue's own OpenSearch parser and search: a parameter it does
+    # not know would be ignored silently, so the track must be asked for by its OGC 13-026 name.
+    products = course_products(tmp_path / "course", None, fixtures)
+    settings = Settings(data_dir=tmp_path / "data", catalogue={"load_samples": False})
+    store = create_store(settings)
+    await store.open()
+    admin = Identity("t", frozenset({Role.ADMIN}))
+    try:
+        catalogue = Catalogue(store)
+        await catalogue.upsert(list({p.collection.identifier: p.collection for p in products}.values()), admin)  # fmt: skip
+        await catalogue.upsert([p.record for p in products], admin)
+        flood = next(
+            p for p in products if p.record.identifier.startswith("S1A_IW_GRDH_1SDV_20150115")
+        )
+        ring = flood.record.geometry["coordinates"][0] if flood.record.geometry else []
+        box = (min(x for x, _ in ring), min(y for _, y in ring), max(x for x, _ in ring), max(y for _, y in ring))  # fmt: skip
+
+        async def found(properties: dict[str, object]) -> list[str]:
+            query = matching_query(properties, "2014-10-01", "2015-01-14", box)
+            request = parse_request({k: [v] for k, v in query.items()}, level=Level.PRODUCT,
+                                    default_count=50, max_count=50)  # fmt: skip
+            result = await catalogue.search(request.query, admin)
+            return sorted(r.identifier[17:25] for r in result.records)
+
+        same = await found(flood.record.properties)
+        assert same == ["20141011", "20141023", "20141116", "20141128", "20141210", "20141222", "20150103"]  # fmt: skip
+        other_track = {**flood.record.properties, "track": 99}
+        assert await found(other_track) == []
+    finally:
+        await store.close()

@@ -13,6 +13,8 @@ from typing import Any
 import nbformat
 import pytest
 
+from everest_elearn.catalogue.opensearch.params import parse_request
+from everest_elearn.catalogue.registry import Level
 from everest_elearn.modules.validate import Validation, load_module, validate
 from tests.notebooks.conftest import ADMIN, ARTIFACTS, ROOT, Course
 
@@ -134,4 +136,16 @@ async def test_s1_backscatter_profile(course: Course) -> None:
     out = await run(course, "s1-backscatter-profile")
     expected = truth(course, "S1A_IW_GRDH_1SDV_20150115T034000_SYNTH_NSANJE")["best_reference"]
     assert out.results["reference"] == expected
-    assert out.results["query"]["relativeOrbitNumber"] == "6"
+    query = out.results["query"]
+    assert (query["orbitDirection"], query["track"], query["sensorMode"]) == (
+        "DESCENDING",
+        "6",
+        "IW",
+    )
+    # The correlated search, sent to the catalogue the package was built from: the seven earlier
+    # acquisitions of descending track 6 over the scene, not the ascending one of 4 November.
+    request = parse_request({k: [v] for k, v in query.items()}, level=Level.PRODUCT,
+                            default_count=50, max_count=50)  # fmt: skip
+    found = await course.service.catalogue.search(request.query, ADMIN)
+    days = sorted(r.identifier[17:25] for r in found.records)
+    assert days == ["20141011", "20141023", "20141116", "20141128", "20141210", "20141222", "20150103"]  # fmt: skip

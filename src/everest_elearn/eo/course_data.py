@@ -206,7 +206,7 @@ def nsanje_stack(root: Path, base_url: str | None, lut: Any, seed: int = 41) -> 
         before = water
         props = {
             "orbitDirection": a.direction,
-            "relativeOrbitNumber": a.relative_orbit,
+            "track": a.relative_orbit,  # OGC 13-026 eo:track, as the catalogue searches it
             "lutSource": SAFE_FOR_LUT,
         }
         ident = f"S1A_IW_GRDH_1SDV_{a.when:%Y%m%dT%H%M%S}_SYNTH_NSANJE"
@@ -249,7 +249,7 @@ def etna_scene(root: Path, base_url: str | None, lut: Any, seed: int = 51) -> Sa
     when = at(2021, 2, 24, 16, 55)  # ascending passes cross Sicily at about 18 h local time
     ident = f"S1B_IW_GRDH_1SDV_{when:%Y%m%dT%H%M%S}_SYNTH_ETNA"
     truth = {"gamma0_db": ETNA_GAMMA0_DB, "landcover": {"1": "lava", "0": "vegetation"}}
-    props = {"orbitDirection": "ASCENDING", "relativeOrbitNumber": 44, "lutSource": SAFE_FOR_LUT}
+    props = {"orbitDirection": "ASCENDING", "track": 44, "lutSource": SAFE_FOR_LUT}
     product = write_product(
         root, S1_DN, ident, when, ETNA_S1, {**arrays, **elevation_file}, props, base_url, truth
     )
@@ -356,7 +356,7 @@ def safe_products(real: Path, base_url: str | None) -> list[SampleProduct]:
             geometry={"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
             start=start, end=end,
             properties={**SAFE_COLLECTION.properties, "orbitDirection": manifest["pass"],
-                        "relativeOrbitNumber": int(manifest["relative_orbit"]), "sensorMode": "IW"},
+                        "track": int(manifest["relative_orbit"]), "sensorMode": "IW"},
             links=[_file_link(path, real, base_url, "application/zip")],
             extra={"synthetic": False},
         )  # fmt: skip

@@ -91,10 +91,15 @@ def choose_reference(
 def matching_query(
     properties: dict[str, Any], start: str, end: str, box: Sequence[float] | None = None
 ) -> dict[str, str]:
-    """OpenSearch EO parameters for acquisitions in the flood image's geometry (same platform
-    series, product type, orbit direction and relative orbit), between ``start`` and ``end``."""
+    """OpenSearch EO parameters for acquisitions in the flood image's geometry (same product
+    type, orbit direction, relative orbit and mode), between ``start`` and ``end``.
+
+    ``properties`` use the OGC 13-026 names the catalogue searches: the relative orbit is
+    ``track`` (a catalogue ignores a parameter it does not know, so a wrong name widens the
+    search silently).
+    """
     query = {"start": start, "end": end}
-    for key in ("productType", "orbitDirection", "relativeOrbitNumber", "sensorMode"):
+    for key in ("productType", "orbitDirection", "track", "sensorMode"):
         if properties.get(key) not in (None, ""):
             query[key] = str(properties[key])
     if box is not None:
