@@ -54,7 +54,7 @@ async def _agent(with_mirror: bool) -> AsyncIterator[Any]:
         await store.close()
 
 
-async def _run(name: str) -> Any:
+async def _run(name: str, full: bool) -> Any:
     async with _agent(with_mirror=True) as agent:
         config = agent.source(name)
         columns = (
@@ -70,7 +70,7 @@ async def _run(name: str) -> Any:
                 info = f"page {report.pages}: {report.created} new, {report.updated} updated, {report.rejected} rejected"
                 bar.update(task, completed=report.pages, info=info)
 
-            report = await agent.run(name, progress=show)
+            report = await agent.run(name, progress=show, full=full)
             bar.update(task, total=max(report.pages, 1), completed=max(report.pages, 1))
         return report
 
@@ -80,9 +80,15 @@ def run(
     source: str = typer.Argument(
         ..., metavar="SOURCE", help="The source's name in the sources file."
     ),
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="Read the whole source again, not only what is newer than its checkpoint "
+        "(files that arrived with an older time); stored products are updated, not duplicated.",
+    ),
 ) -> None:
     """Harvest one source now (incrementally, from its checkpoint), with a progress bar."""
-    report = asyncio.run(_run(source))
+    report = asyncio.run(_run(source, full))
     table = Table(title=f"Harvest of {source}: {report.state}")
     for column in ("pages", "received", "created", "updated", "skipped", "rejected", "mirrored"):
         table.add_column(column, justify="right")

@@ -117,22 +117,28 @@ class Agent:
 
     # --- one run ------------------------------------------------------------------------------
 
-    async def run(self, name: str, progress: Progress | None = None) -> RunReport:
-        """Run one source now, to completion or until a limit stops it."""
+    async def run(
+        self, name: str, progress: Progress | None = None, full: bool = False
+    ) -> RunReport:
+        """Run one source now, to completion or until a limit stops it.
+
+        ``full`` ignores the checkpoint and reads the whole source again (stored products are
+        updated, none duplicated): for files that arrived with an older time than the mark.
+        """
         config = self.source(name)
         margin = timedelta(seconds=config.limits.seconds + 60)
         if not await self.checkpoints.claim(name, self._owner, datetime.now(UTC) + margin):
             raise Conflict(f"source {name!r} is being harvested by another run")
         try:
-            return await self._run(config, progress)
+            return await self._run(config, progress, full)
         finally:
             await self.checkpoints.release(name, self._owner)
 
-    async def _run(self, config: SourceConfig, progress: Progress | None) -> RunReport:
+    async def _run(self, config: SourceConfig, progress: Progress | None, full: bool) -> RunReport:
         report = RunReport(config.name)
         state = await self.checkpoints.get(config.name)
-        cursor = Cursor(state.since, state.resume)
-        run_mark = state.run_mark if state.resume else None
+        cursor = Cursor() if full else Cursor(state.since, state.resume)
+        run_mark = state.run_mark if state.resume and not full else None
         started = datetime.now(UTC)
         await self.checkpoints.update(config.name, state="running", last_started=started)
         harvester = None
