@@ -293,3 +293,23 @@ async def test_an_atom_next_link_without_href_fails_the_run_after_storing_the_pa
     assert (again.state, again.updated) == ("failed", 2)
     # first run: the url read as a possible description, then as the page; second: the page
     assert len(replay.requests("/opensearch")) == 3
+
+
+async def test_an_entity_bomb_page_fails_at_once(replay: Replay, make_agent: AgentFactory) -> None:
+    # "Billion laughs": ten levels of entities, each ten times the one before, inside the real
+    # mundi answer's title.
+    entities = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "{f"&{chr(97 + i)};" * 10}">' for i in range(8)
+    )
+    text = (CATALOGUE / "opensearch/eodag-mundi_search.xml").read_text()
+    bomb = text.replace(
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE feed [{entities}]>',
+    ).replace("<title>DIAS CWS OpenSearch Service - Search Results</title>", "<title>&i;</title>")
+    replay.answer("/opensearch", bomb, content_type="application/atom+xml")
+    source = SOURCE.format(url=replay.url, format="atom").replace(
+        "/description.xml", "/opensearch?startIndex=1"
+    )
+    report = await make_agent(source).run("sara")
+    assert report.state == "failed" and "entity" in (report.error or ""), report.error
+    assert report.created == 0
