@@ -228,3 +228,23 @@ async def test_a_file_copied_in_with_an_old_time_is_still_new_to_the_next_run(
     report = await agent.run("disk")
     assert (report.state, report.created) == ("ok", 1), report.to_dict()
     assert await product_ids(catalogue, "s1") == sorted([S1A, S1B])
+
+
+async def test_a_listing_cut_short_goes_on_after_the_last_stored_file(
+    tmp_path: Path, make_agent: AgentFactory, catalogue: Catalogue
+) -> None:
+    tree = archive_tree(tmp_path / "tree")
+    agent = make_agent(
+        LOCAL.format(url=tree).replace("page_size: 2", "page_size: 1\n    limits: {pages: 1}")
+    )
+    reports = []
+    for _ in range(10):
+        reports.append(await agent.run("disk"))
+        if reports[-1].state == "ok":
+            break
+    # one file per run, each run resuming after the last file stored: 3 products and 3 chips
+    # without time, each read exactly once
+    assert [r.state for r in reports] == ["limited"] * 5 + ["ok"]
+    assert sum(r.created for r in reports) == 3 and sum(r.updated for r in reports) == 0
+    assert sum(r.rejected for r in reports) == NO_TIME
+    assert await product_ids(catalogue, "s1") == EXPECTED
