@@ -1,4 +1,4 @@
-"""`harvest run SOURCE --full`: files listed with an older time than the checkpoint are found."""
+"""`harvest run SOURCE`: --full finds files listed with an older time than the checkpoint; a failed run exits 1."""
 
 from __future__ import annotations
 
@@ -38,3 +38,14 @@ def test_a_full_run_reads_what_an_incremental_run_cannot_see(
     full = _run(tmp_path, "--full")
     # both listed entries read: the GeoTIFF created, the SAFE zip updated, nothing duplicated
     assert "1 new, 1 updated, 0 rejected" in full, full
+
+
+def test_a_failed_run_exits_1_and_says_why(tmp_path: Path) -> None:
+    (tmp_path / "sources.yaml").write_text(
+        "sources:\n  - name: web\n    kind: http\n    url: http://127.0.0.1:9/\n"
+        "    limits: {retries: 0}\n"
+    )
+    process = _cli(tmp_path, "run", "web")
+    output = process.communicate(timeout=120)[0].decode()
+    assert process.returncode == 1, output
+    assert "failed" in output and "127.0.0.1:9" in output, output
