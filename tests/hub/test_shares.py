@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterator
-from typing import Any
 
 import docker
 import pytest
@@ -18,22 +17,9 @@ from everest_elearn.packages.results import results_volume_name
 from tests.fixtures.agency import serve_agency
 from tests.fixtures.hub import Hub, hub_env, start_hub, stop_hub
 from tests.fixtures.oidc import OidcProvider
+from tests.hub.agency_calls import agency, call
 
 pytestmark = [pytest.mark.docker, pytest.mark.services]
-
-# Run in a container: an HTTP call with the server's token; prints the status and the body.
-CALL = """
-import json, os, sys, urllib.error, urllib.request
-method, url, body = sys.argv[1], sys.argv[2], sys.argv[3]
-request = urllib.request.Request(url, method=method, data=body.encode() if body else None,
-    headers={"Authorization": "Bearer " + os.environ["JUPYTERHUB_API_TOKEN"],
-             "Content-Type": "application/json"})
-try:
-    with urllib.request.urlopen(request, timeout=120) as answer:
-        print(answer.status); print(answer.read().decode())
-except urllib.error.HTTPError as error:
-    print(error.code); print(error.read().decode())
-"""
 
 
 @pytest.fixture(scope="module")
@@ -71,19 +57,6 @@ def share_hub(
 def sh(hub: Hub, user: str, script: str) -> tuple[int, str]:
     result = hub.container(user).exec_run(["sh", "-c", script])
     return result.exit_code, result.output.decode()
-
-
-def call(hub: Hub, user: str, method: str, url: str, body: Any = None) -> tuple[int, Any]:
-    """``method url`` from inside the user's container, with its server token."""
-    payload = json.dumps(body) if body is not None else ""
-    result = hub.container(user).exec_run(["python3", "-c", CALL, method, url, payload])
-    assert result.exit_code == 0, result.output.decode()
-    status, _, text = result.output.decode().partition("\n")
-    return int(status), json.loads(text) if text.strip() else None
-
-
-def agency(hub: Hub) -> str:
-    return hub.env["EVEREST_HUB__AGENCY_URL"]
 
 
 def test_the_server_token_carries_only_the_users_name_and_groups(

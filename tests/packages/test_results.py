@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import docker
 import pytest
 
 from everest_elearn.errors import Forbidden, InvalidInput
+from everest_elearn.packages.backends.docker_ import DockerVolumes
 from everest_elearn.packages.manifest import MANIFEST_PATH
 from everest_elearn.packages.results import ResultsService, results_volume_name
 from everest_elearn.packages.service import PackageService
 from everest_elearn.packages.volumes import Volumes
 from everest_elearn.security.identity import Identity, Role
 from everest_elearn.settings import Settings
+from tests.fixtures.hub import BASE_IMAGE, ensure_base_image
 from tests.packages.support import Provider, real_parts
 
 ANN = Identity("ann@example.org", frozenset({Role.PARTICIPANT}), frozenset({"flood-course"}))
@@ -26,8 +30,8 @@ async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-@pytest.fixture
-async def results(volumes: Volumes, tmp_path: Path) -> AsyncIterator[ResultsService]:
+@asynccontextmanager
+async def results_on(volumes: Volumes, tmp_path: Path) -> AsyncIterator[ResultsService]:
     with Provider() as provider:
         async with real_parts(tmp_path, provider) as parts:
             service = await PackageService.open(
@@ -39,6 +43,12 @@ async def results(volumes: Volumes, tmp_path: Path) -> AsyncIterator[ResultsServ
             for identity in (ANN, BOB):
                 await volumes.remove(results_volume_name(identity.subject or ""))
             await service.close()
+
+
+@pytest.fixture
+async def results(volumes: Volumes, tmp_path: Path) -> AsyncIterator[ResultsService]:
+    async with results_on(volumes, tmp_path) as service:
+        yield service
 
 
 async def test_publish_share_and_revoke(results: ResultsService) -> None:
@@ -72,3 +82,36 @@ async def test_publish_refuses_bad_names_and_grants(results: ResultsService) -> 
         await results.publish(ANN, {"name": "../up"})
     with pytest.raises(InvalidInput, match="grant"):
         await results.publish(ANN, {"name": "ok", "grant": ["everyone"]})
+
+
+@pytest.fixture
+async def docker_results(tmp_path: Path) -> AsyncIterator[ResultsService]:
+    async with results_on(DockerVolumes.connect(host_access=True), tmp_path) as service:
+        yield service
+
+
+@pytest.mark.docker
+async def test_a_share_a_running_server_mounts_is_withdrawn_and_freed_later(
+    docker_results: ResultsService,
+) -> None:
+    """The grantee's server cannot be stopped by the owner: the revoke still withdraws the
+    share at once; its volume goes once no container uses it (the agency's restart waits too)."""
+    results = docker_results
+    await results.results_volume(ANN)
+    share = await results.publish(ANN, {"name": "busy", "grant": ["user:bob"]})
+    client = docker.from_env()
+    ensure_base_image(client)
+    server = client.containers.run(
+        BASE_IMAGE, ["sleep", "300"], detach=True, network_mode="none", remove=True,
+        volumes={share["volume"]: {"bind": "/shared", "mode": "ro"}},
+    )  # fmt: skip
+    try:
+        await results.revoke(ANN, share["name"])
+        assert await results.shares(BOB) == [] and await results.shares(ANN) == []
+        assert await results.volumes.get(share["volume"]) is not None  # still mounted
+        said = await results.packages.recover()
+        assert any("deletion waits, volume in use" in line for line in said)
+    finally:
+        server.remove(force=True)
+    await results.shares(ANN)  # the next look frees it
+    assert await results.volumes.get(share["volume"]) is None

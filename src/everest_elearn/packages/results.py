@@ -3,19 +3,22 @@
 A share is a package of kind "share": its own volume (a copy, so later edits of the results do
 not leak into it), a manifest, ODC entries for its GeoTIFFs (``rasters.py``; they point where the
 hub mounts shares, ``packages.shares_mount``), the users/groups it is granted to. Only its owner
-(or an administrator) can revoke it; revoking frees the volume, the datasets and the products.
+(or an administrator) can revoke it; revoking frees the volume, the datasets and the products
+(a volume a grantee's running server still mounts goes once that server stopped: the next
+look at the shares removes it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from everest_elearn.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from everest_elearn.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from everest_elearn.packages.indexing import OdcPackageIndex
 from everest_elearn.packages.manifest import MANIFEST_PATH, READY_PATH, Manifest, ManifestFile
 from everest_elearn.packages.rasters import RasterOutcome, index_rasters
@@ -169,6 +172,7 @@ class ResultsService:
     async def shares(self, identity: Identity) -> list[dict[str, Any]]:
         """Shares the caller owns or was granted; what the hub mounts read-only."""
         _require_user(identity)
+        await self.finish_revoked()
         return [
             {"name": b.name, "version": b.version, "owner": b.owner, "volume": b.volume,
              "grant": (b.spec or {}).get("grant", []), "files": b.total_files,
@@ -187,10 +191,26 @@ class ResultsService:
             if build.owner != subject and Role.ADMIN not in identity.roles:
                 raise Forbidden("only the owner of a share can revoke it")
         products: set[str] = set()
+        datasets: list[str] = []
         for build in builds:
-            await self.packages._delete(build.name, build.version)  # its volume and datasets
             products.update((build.spec or {}).get("odc_products", []))
-        await self._unindex([], sorted(products))
+            try:
+                await self.packages._delete(build.name, build.version)  # volume and datasets
+            except Conflict:
+                # A grantee's running server still mounts it. Withdrawn now all the same: no
+                # longer listed nor mounted by any new server; the volume goes once it is free.
+                await self.state.transition(
+                    build.name, build.version, (BuildState.READY,), BuildState.DELETING
+                )
+                datasets.extend(build.datasets)
+        await self._unindex(datasets, sorted(products))
+
+    async def finish_revoked(self) -> None:
+        """Remove the volumes of revoked shares no server mounts any more."""
+        for build in await self.state.builds("share"):
+            if build.state is BuildState.DELETING:
+                with contextlib.suppress(Conflict, NotFound):  # still in use; or gone meanwhile
+                    await self.packages._delete(build.name, build.version)
 
 
 async def _once(data: bytes) -> Any:

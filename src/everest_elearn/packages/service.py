@@ -312,6 +312,10 @@ class PackageService:
                 )
         for build in await self.state.builds():
             if build.state is BuildState.DELETING:
-                await self._delete(build.name, build.version)
+                try:
+                    await self._delete(build.name, build.version)
+                except Conflict:  # a revoked share a running server still mounts
+                    lines.append(f"{build.name} {build.version}: deletion waits, volume in use")
+                    continue
                 lines.append(f"{build.name} {build.version}: unfinished deletion completed")
         return lines
