@@ -118,6 +118,9 @@ def test_manager_starts_and_stops_a_participant_server(hub: Hub, logged_in: dict
                 break
             time.sleep(0.5)
         assert rows["bob"]["server"] == "ready"
+        # Who runs what: the course the server was started for, and its image.
+        assert rows["bob"]["course"] == "forest"
+        assert rows["bob"]["image"] == hub.env["EVEREST_HUB__NOTEBOOK_IMAGE"]
         assert rows["alice"]["server"] in ("stopped", "never logged in")
         assert carol.delete("/courses/forest/servers/bob").status_code == 202
         # Only participants of the course: not anybody on the hub.

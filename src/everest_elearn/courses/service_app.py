@@ -218,11 +218,15 @@ async def server_rows(
             state = str(model["pending"])
         else:
             state = "stopped" if model else "never logged in"
+        # What the spawner put in its state: the course the server was started for, its image.
+        what = (server.get("state") or {}).get("everest_running") or {}
         out.append(
             {
                 "username": enrolment.username,
                 "role": str(enrolment.role),
                 "server": state,
+                "course": what.get("course"),
+                "image": what.get("image"),
                 "started": server.get("started"),
                 "last_activity": server.get("last_activity") or model.get("last_activity"),
             }
@@ -364,7 +368,7 @@ class CoursePage(Base):
         enrolments = await self.service.participants(course_id)
         summary = await self.service.feedback_summary(course_id)
         servers = {
-            r["username"]: r["server"]
+            r["username"]: r["server"] + (f" ({r['course']}, {r['image']})" if r["course"] else "")
             for r in await server_rows(self.service, self.hub_api, course_id)
         }
         self.finish(

@@ -40,6 +40,7 @@ from everest_elearn.modules.sync import ModuleSyncer
 
 # Other code imports these from here.
 __all__ = ["INSTANCE", "ROLE_GROUP_PREFIX", "EverestSpawner", "SpawnFailed"]
+RUNNING_KEY = "everest_running"
 
 
 class EverestSpawner(SpawnerSettings, DockerSpawner):  # type: ignore[misc]
@@ -97,6 +98,7 @@ class EverestSpawner(SpawnerSettings, DockerSpawner):  # type: ignore[misc]
     # volumes); the volumes made by the current spawn.
     prepared_volumes: set[str]
     mounted_before: list[str] | None = None
+    running_what: dict[str, Any] | None = None
     _fresh_volumes: set[str]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -107,11 +109,19 @@ class EverestSpawner(SpawnerSettings, DockerSpawner):  # type: ignore[misc]
     def load_state(self, state: dict[str, Any]) -> None:
         super().load_state(state)
         volumes.load_state(self, state)
+        self.running_what = state.get(RUNNING_KEY)
 
     def get_state(self) -> dict[str, Any]:
         state: dict[str, Any] = super().get_state()
         volumes.save_state(self, state)
+        if self.running_what:
+            # The courses service reads it (admin:server_state): who runs which course, image.
+            state[RUNNING_KEY] = self.running_what
         return state
+
+    def clear_state(self) -> None:
+        super().clear_state()
+        self.running_what = None  # a stopped server runs nothing
 
     # -- spawning ---------------------------------------------------------------------------
 
@@ -152,6 +162,7 @@ class EverestSpawner(SpawnerSettings, DockerSpawner):  # type: ignore[misc]
         with report.timed("plan"):
             plan = await self.make_plan()
         self._plan = plan
+        self.running_what = {"course": plan.course, "image": plan.image}
         self.image = plan.image
         if plan.mem_limit:
             self.mem_limit = plan.mem_limit
