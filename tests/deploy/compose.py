@@ -81,3 +81,11 @@ def env_file_values(path: Path) -> dict[str, str]:
             key, _, value = line.partition("=")
             values[key.strip()] = value.strip()
     return values
+
+
+def health_check(service: str, tmp: Path) -> list[str]:
+    """The ``healthcheck`` command compose gives ``service`` (a ``CMD`` list, ``CMD`` dropped)."""
+    config = rendered(tmp, filled_env(tmp))
+    test: list[str] = config["services"][service]["healthcheck"]["test"]
+    assert test[0] == "CMD", test
+    return test[1:]

@@ -20,6 +20,7 @@ from lxml import etree
 from osmem_server import OsmemServer
 
 from everest_elearn.images import ImageBuilder
+from tests.deploy.compose import health_check
 from tests.fixtures.images import images_settings
 from tests.fixtures.moto import MotoS3
 from tests.fixtures.oidc import free_port
@@ -85,9 +86,14 @@ def agency(
 
 
 def test_agency_container_serves_catalogue_on_search_engine(
-    agency: tuple[str, str, Any],
+    agency: tuple[str, str, Any], tmp_path: Path
 ) -> None:
     url, token, container = agency
+    # Compose's health check, run in the container as the engine runs it: healthy, and not
+    # when nothing answers on the port it asks.
+    check = health_check("agency", tmp_path)
+    assert container.exec_run(check).exit_code == 0
+    assert container.exec_run(check, environment={"EVEREST_API__PORT": "1"}).exit_code != 0
     description = httpx.get(f"{url}/opensearch/description.xml", timeout=10)
     assert description.status_code == 200
     root = etree.fromstring(description.content)
