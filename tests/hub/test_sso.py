@@ -112,8 +112,14 @@ def test_administrators_from_the_provider_get_the_admin_pages_participants_do_no
     hub: Hub, oidc_provider: OidcProvider
 ) -> None:
     dave, alice = oidc_provider.users["dave"], oidc_provider.users["alice"]
-    with oidc_login(hub, dave.username, dave.password) as admin:
+    admin = oidc_login(hub, dave.username, dave.password)
+    try:
         page = admin.get(hub.url + "/hub/admin")
         assert page.status_code == 200 and "/hub/admin" in str(page.url)
-    with oidc_login(hub, alice.username, alice.password) as participant:
+    finally:
+        admin.close()
+    participant = oidc_login(hub, alice.username, alice.password)
+    try:
         assert participant.get(hub.url + "/hub/admin").status_code == 403
+    finally:
+        participant.close()
