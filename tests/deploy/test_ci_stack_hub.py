@@ -1,22 +1,22 @@
 """The CI variant of the stack, hub side: the hub image (built by ``everest-elearn images build
 hub``), run as compose runs it (host network, the Docker socket and hub_config mounted, settings
 from the environment) against stand-ins that run here: the ``oidc-provider`` OpenID provider for
-Keycloak, PostgreSQL for the ODC index. It passes the hub issue's end-to-end scenario: a
+Keycloak, PostgreSQL for the ODC index; beside it the agency image, as compose's agency service
+(the same state folder, the Docker socket, the hub's API to resolve tokens). It passes the hub issue's end-to-end scenario: a
 participant signs in with Chromium, the containerised hub spawns their notebook container through
 the socket, the course package is there read-only, a notebook cell ``dc.load``s it and writes a
-result that survives a restart of the server, a share of the results reaches a second participant
-read-only and a revoke removes it."""
+result that survives a restart of the server, a share of the results made from the notebook
+through the agency's API reaches a second participant read-only and a revoke removes it."""
 
 from __future__ import annotations
 
-import asyncio
+import json
 import re
+import secrets
 import time
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
 import docker
 import httpx
@@ -24,12 +24,7 @@ import pytest
 from playwright.sync_api import BrowserContext
 
 from everest_elearn.images import BuiltImage, ImageBuilder
-from everest_elearn.packages.backends import open_volumes
-from everest_elearn.packages.results import ResultsService, results_volume_name
-from everest_elearn.packages.service import PackageService
-from everest_elearn.packages.state import PackageState
-from everest_elearn.security.identity import Identity
-from everest_elearn.settings import Settings
+from everest_elearn.packages.results import results_volume_name
 from tests.browser.test_login import sign_in
 from tests.browser.test_participant_datacube import (
     PACKAGE,
@@ -37,13 +32,14 @@ from tests.browser.test_participant_datacube import (
     open_data_folder,
     run_notebook,
 )
+from tests.deploy.agency_container import start_agency_container
+from tests.deploy.compose import health_check
 from tests.fixtures.hub import ROOT, Hub, stop_hub
 from tests.fixtures.images import images_settings
-from tests.fixtures.oidc import OidcProvider
+from tests.fixtures.oidc import OidcProvider, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.services]
 SOCKET = "/var/run/docker.sock"
-T = TypeVar("T")
 OWNER = "bob"  # container names are per user on the engine: the host-hub tests spawn alice's
 
 
@@ -62,6 +58,11 @@ class ContainerHub(Hub):
         except docker.errors.NotFound:
             return "(hub container gone)"
         return logs.decode(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def agency_image() -> str:
+    return ImageBuilder(images_settings()).build_sync("agency").tag
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +123,7 @@ def stop_hub_container(hub: ContainerHub) -> None:
 @pytest.fixture(scope="module")
 def container_hub(
     hub_image: str,
+    agency_image: str,
     oidc_provider: OidcProvider,
     hub_ports: dict[str, int],
     notebook_image: BuiltImage,
@@ -132,15 +134,38 @@ def container_hub(
     setup = course_hub_setup(
         oidc_provider, hub_ports, notebook_image, odc_db_url, tmp_path_factory, "cohort-ocean-2025"
     )
-    # Results volumes named as compose's hub names them (the packages service shares them).
+    # Results volumes named as compose's hub names them (the agency shares them).
     setup.env.pop("EVEREST_HUB__RESULTS_VOLUME")
     grantee = f"grantee-{setup.tag}"
     remove_results_volumes(OWNER, grantee)
-    running = start_hub_container(hub_image, setup.env, setup.data_dir, setup.tag)
+    # The agency beside it, as compose's agency service: same state folder, the hub's API to
+    # tell whose a token is, Docker volumes for shares; notebooks are given its address.
+    api_port = free_port()
+    hub_api = f"http://127.0.0.1:{setup.env['EVEREST_HUB__HUB_PORT']}/hub/api"
+    agency_env = {
+        "EVEREST_API__HOST": "127.0.0.1",
+        "EVEREST_API__PORT": str(api_port),
+        "EVEREST_CATALOGUE__LOAD_SAMPLES": "false",
+        "EVEREST_HARVEST__AGENT_ENABLED": "false",
+        "EVEREST_SECURITY__ADMIN_TOKEN": secrets.token_urlsafe(24),
+        "EVEREST_SECURITY__HUB_API_URL": hub_api,
+        "EVEREST_PACKAGES__VOLUMES": "docker",
+        "EVEREST_DATACUBE__DB_URL": setup.env["EVEREST_DATACUBE__DB_URL"],
+        "EVEREST_DATACUBE__READONLY_PASSWORD": setup.env["EVEREST_DATACUBE__READONLY_PASSWORD"],
+    }
+    agency, agency_url = start_agency_container(
+        agency_image, agency_env, f"everest-ci-agency-{setup.tag}", setup.data_dir
+    )
+    setup.env["EVEREST_HUB__AGENCY_URL"] = agency_url
     try:
-        yield running
+        running = start_hub_container(hub_image, setup.env, setup.data_dir, setup.tag)
+        try:
+            yield running
+        finally:
+            stop_hub_container(running)
     finally:
-        stop_hub_container(running)
+        print(f"--- agency container log (tail)\n{agency.logs().decode()[-3000:]}")
+        agency.remove(force=True)
         remove_results_volumes(OWNER, grantee)
 
 
@@ -154,42 +179,24 @@ def remove_results_volumes(*users: str) -> None:
             volume.remove(force=True)
 
 
-def results(hub: Hub) -> tuple[ResultsService, PackageState]:
-    """The packages feature's results service on the hub's state folder, as the agency runs it."""
-    settings = Settings(data_dir=hub.data_dir)
-    state = PackageState(hub.data_dir / "packages.sqlite")
-    packages = PackageService(settings, None, None, open_volumes(settings), state)  # type: ignore[arg-type]
-    return ResultsService(packages), state
+# What a participant's notebook runs to share or revoke: the agency's API with the hub token
+# the hub gave the server (EVEREST_AGENCY_URL and JUPYTERHUB_API_TOKEN are in its environment).
+AGENCY_CALL = (
+    "import json, os, sys, urllib.request as u; "
+    "r = u.Request(os.environ['EVEREST_AGENCY_URL'] + sys.argv[2], method=sys.argv[1], "
+    "data=sys.argv[3].encode() if len(sys.argv) > 3 else None, "
+    "headers={'Authorization': 'Bearer ' + os.environ['JUPYTERHUB_API_TOKEN'], "
+    "'Content-Type': 'application/json'}); "
+    "a = u.urlopen(r, timeout=120); print(a.status, a.read().decode())"
+)
 
 
-def publish(hub: Hub, owner: str, name: str, grantee: str) -> dict[str, Any]:
-    async def run() -> dict[str, Any]:
-        service, state = results(hub)
-        try:
-            return await service.publish(
-                Identity(owner), {"name": name, "grant": [f"user:{grantee}"]}
-            )
-        finally:
-            await state.close()
-
-    return in_thread(run())
-
-
-def revoke(hub: Hub, owner: str, name: str) -> None:
-    async def run() -> None:
-        service, state = results(hub)
-        try:
-            await service.revoke(Identity(owner), name)
-        finally:
-            await state.close()
-
-    in_thread(run())
-
-
-def in_thread(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Playwright's sync API keeps an event loop running in the test's thread: run beside it."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+def agency_call(hub: Hub, user: str, *args: str) -> tuple[int, str]:
+    """(status, body) of the call made in ``user``'s notebook container."""
+    done = hub.container(user).exec_run(["python3", "-c", AGENCY_CALL, *args])
+    assert done.exit_code == 0, done.output.decode()[-3000:]
+    status, _, body = done.output.decode().strip().partition(" ")
+    return int(status), body
 
 
 def sh(hub: Hub, user: str, script: str) -> tuple[int, str]:
@@ -198,11 +205,17 @@ def sh(hub: Hub, user: str, script: str) -> tuple[int, str]:
 
 
 def test_containerised_hub_runs_the_participant_scenario(
-    container_hub: ContainerHub, oidc_provider: OidcProvider, browser_context: BrowserContext
+    container_hub: ContainerHub,
+    oidc_provider: OidcProvider,
+    browser_context: BrowserContext,
+    tmp_path: Path,
 ) -> None:
     hub = container_hub
     hub_container = docker.from_env().containers.get(hub.container_name)
     assert hub_container.attrs["HostConfig"]["NetworkMode"] == "host"
+    check = health_check("hub", tmp_path)  # compose's, run as the engine runs it
+    assert hub_container.exec_run(check).exit_code == 0
+    assert hub_container.exec_run(check, environment={"EVEREST_HUB__HUB_PORT": "1"}).exit_code != 0
 
     bob = oidc_provider.users[OWNER]
     sign_in(browser_context, hub, bob.username, bob.password)
@@ -225,14 +238,17 @@ def test_containerised_hub_runs_the_participant_scenario(
 
     # A share reaches a second participant read-only; a revoke removes it.
     grantee = f"grantee-{hub.volume_tag}"
-    share = publish(hub, OWNER, "loaded", grantee)
+    grant = json.dumps({"name": "loaded", "grant": [f"user:{grantee}"]})
+    status, body = agency_call(hub, OWNER, "POST", "/packages/shares", grant)
+    assert status == 201, body
+    share = json.loads(body)
     hub.start_server(grantee)
     code, out = sh(hub, grantee, f"cat ~/shared/{share['name']}/loaded.txt")
     assert code == 0 and "'time': 2" in out, out
     code, out = sh(hub, grantee, f"touch ~/shared/{share['name']}/mine")
     assert code != 0 and "Read-only file system" in out
     hub.stop_server(grantee)
-    revoke(hub, OWNER, share["name"])
+    assert agency_call(hub, OWNER, "DELETE", f"/packages/shares/{share['name']}")[0] == 204
     hub.start_server(grantee)
     code, out = sh(hub, grantee, f"ls ~/shared/{share['name']}")
     assert code != 0 and "No such file or directory" in out
