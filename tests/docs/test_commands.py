@@ -91,3 +91,13 @@ def test_runnable_blocks_of_page(page: Path, tmp_path: Path) -> None:
 def test_there_are_runnable_blocks() -> None:
     assert len(shell_blocks("runnable")) >= 8
     assert os.path.isdir(ROOT / "docs" / "reference")
+
+
+def test_fences_in_lists_and_with_tildes_are_found(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "1. Step:\n\n   ```sh\n   everest-elearn --version\n   ```\n\n~~~\ndocker ps\n~~~\n",
+        encoding="utf-8",
+    )
+    found = [(b.line, b.lang, b.text) for b in blocks(page)]
+    assert found == [(3, "sh", "everest-elearn --version\n"), (7, "", "docker ps\n")]
