@@ -87,6 +87,9 @@ class SecuritySettings(BaseModel):
     agent_token: SecretStr | None = None
     # Hub API URL used to resolve hub-issued tokens (wired by the hub issue).
     hub_api_url: str | None = None
+    # The identity provider's userinfo endpoint: its access tokens (handed to users' servers
+    # from the hub's auth_state) identify users; claims and roles as in the hub section.
+    provider_userinfo_url: str | None = None
 
 
 class GatewaySettings(BaseModel):

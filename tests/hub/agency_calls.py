@@ -7,12 +7,12 @@ from typing import Any
 
 from tests.fixtures.hub import Hub
 
-# Run in a container: an HTTP call with the server's token; prints the status and the body.
+# Run in a container: an HTTP call with a token from the environment; prints status and body.
 CALL = """
 import json, os, sys, urllib.error, urllib.request
-method, url, body = sys.argv[1], sys.argv[2], sys.argv[3]
+method, url, body, token = sys.argv[1], sys.argv[2], sys.argv[3], os.environ[sys.argv[4]]
 request = urllib.request.Request(url, method=method, data=body.encode() if body else None,
-    headers={"Authorization": "Bearer " + os.environ["JUPYTERHUB_API_TOKEN"],
+    headers={"Authorization": "Bearer " + token,
              "Content-Type": "application/json"})
 try:
     with urllib.request.urlopen(request, timeout=120) as answer:
@@ -22,10 +22,19 @@ except urllib.error.HTTPError as error:
 """
 
 
-def call(hub: Hub, user: str, method: str, url: str, body: Any = None) -> tuple[int, Any]:
-    """``method url`` from inside the user's container, with its server token."""
+def call(
+    hub: Hub,
+    user: str,
+    method: str,
+    url: str,
+    body: Any = None,
+    token: str = "JUPYTERHUB_API_TOKEN",
+) -> tuple[int, Any]:
+    """``method url`` from inside the user's container, with the token in its variable
+    ``token`` (the server's own token unless told otherwise)."""
     payload = json.dumps(body) if body is not None else ""
-    result = hub.container(user).exec_run(["python3", "-c", CALL, method, url, payload])
+    script = ["python3", "-c", CALL, method, url, payload, token]
+    result = hub.container(user).exec_run(script)
     assert result.exit_code == 0, result.output.decode()
     status, _, text = result.output.decode().partition("\n")
     return int(status), json.loads(text) if text.strip() else None

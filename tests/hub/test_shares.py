@@ -15,8 +15,8 @@ import pytest
 
 from everest_elearn.packages.results import results_volume_name
 from tests.fixtures.agency import serve_agency
-from tests.fixtures.hub import Hub, hub_env, start_hub, stop_hub
-from tests.fixtures.oidc import OidcProvider
+from tests.fixtures.hub import Hub, hub_env, oidc_login, start_hub, stop_hub
+from tests.fixtures.oidc import GROUP_ROLES, OidcProvider
 from tests.hub.agency_calls import agency, call
 
 pytestmark = [pytest.mark.docker, pytest.mark.services]
@@ -35,7 +35,13 @@ def share_hub(
     owner, grantee = f"sharer-{tag}", f"grantee-{tag}"
     token = secrets.token_hex(24)
     hub_api = f"http://127.0.0.1:{hub_ports['hub_port']}/hub/api"
-    with serve_agency(data_dir, {"EVEREST_SECURITY__HUB_API_URL": hub_api}) as agency:
+    trusted = {
+        "EVEREST_SECURITY__HUB_API_URL": hub_api,
+        # The provider's tokens too (oidc-provider's userinfo endpoint), mapped as the hub does.
+        "EVEREST_SECURITY__PROVIDER_USERINFO_URL": oidc_provider.issuer + "/me",
+        "EVEREST_HUB__GROUP_ROLES": json.dumps(GROUP_ROLES),
+    }
+    with serve_agency(data_dir, trusted) as agency:
         env = hub_env(data_dir, hub_ports, singleuser_image, oidc_provider, tag, token)
         env.pop("EVEREST_HUB__RESULTS_VOLUME")
         env["EVEREST_HUB__AGENCY_URL"] = agency
@@ -119,3 +125,37 @@ def test_share_reaches_the_grantee_read_only_and_a_revoke_removes_it(
     assert share["volume"] not in mounts
     hub.stop_server(grantee)
     hub.stop_server(owner)
+
+
+def test_the_providers_token_from_auth_state_calls_the_agency_as_the_user(
+    share_hub: tuple[Hub, str, str], oidc_provider: OidcProvider
+) -> None:
+    """alice signs in through the provider; her server gets the access token kept in her
+    (encrypted) auth_state, and the agency, asking the provider, knows her by it."""
+    hub, _, grantee = share_hub
+    oidc_login(hub, "alice", oidc_provider.users["alice"].password).close()
+    hub.start_server("alice")
+    try:
+        url = agency(hub) + "/packages/shares"
+        status, share = call(
+            hub, "alice", "POST", url, {"name": "by-token", "grant": [f"user:{grantee}"]},
+            token="EVEREST_PROVIDER_TOKEN",
+        )  # fmt: skip
+        assert status == 201, share
+        # The share is alice's: named after her, and listed as hers.
+        assert share["name"].startswith("share-alice-")
+        status, mine = call(hub, "alice", "GET", url, token="EVEREST_PROVIDER_TOKEN")
+        assert status == 200 and [(s["name"], s["owner"]) for s in mine] == [
+            (share["name"], "alice")
+        ]
+        # A token neither the provider nor the hub knows (the container's host name) is refused.
+        assert call(hub, "alice", "GET", url, token="HOSTNAME")[0] == 401
+        status, _ = call(
+            hub, "alice", "DELETE", f"{url}/{share['name']}", token="EVEREST_PROVIDER_TOKEN"
+        )
+        assert status == 204
+    finally:
+        hub.stop_server("alice")
+        for volume in docker.from_env().volumes.list():
+            if volume.name == results_volume_name("alice"):
+                volume.remove(force=True)

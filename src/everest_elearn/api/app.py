@@ -62,6 +62,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.identity_resolver.resolvers.append(
             HubTokenResolver(settings.security.hub_api_url)
         )
+    if settings.security.provider_userinfo_url:
+        from everest_elearn.security.provider import ProviderTokenResolver
+
+        hub = settings.hub
+        app.state.identity_resolver.resolvers.append(
+            ProviderTokenResolver(
+                settings.security.provider_userinfo_url,
+                hub.oidc_username_claim,
+                hub.oidc_groups_claim,
+                hub.group_roles,
+            )
+        )
     api_errors.install(app)
     for module in modules:
         app.include_router(module.router)

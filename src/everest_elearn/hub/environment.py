@@ -30,6 +30,8 @@ def everest_env(spawner: EverestSpawner) -> dict[str, str]:
         env["ODC_DEFAULT_INDEX_DRIVER"] = spawner.odc_index_driver
     if spawner.agency_url:
         env["EVEREST_AGENCY_URL"] = spawner.agency_url
+    if spawner.provider_token:
+        env["EVEREST_PROVIDER_TOKEN"] = spawner.provider_token
     if spawner._plan is not None and spawner._plan.course:
         env["EVEREST_COURSE"] = spawner._plan.course
     return env

@@ -99,6 +99,7 @@ class EverestSpawner(SpawnerSettings, DockerSpawner):  # type: ignore[misc]
     prepared_volumes: set[str]
     mounted_before: list[str] | None = None
     running_what: dict[str, Any] | None = None
+    provider_token: str | None = None
     _fresh_volumes: set[str]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -275,6 +276,11 @@ class EverestSpawner(SpawnerSettings, DockerSpawner):  # type: ignore[misc]
         if info.get("ExitCode"):
             raise RuntimeError(f"{cmd[0]} failed in {self.object_name}: {text.strip()[-500:]}")
         return text
+
+    async def run_auth_state_hook(self, auth_state: dict[str, Any] | None) -> None:
+        await super().run_auth_state_hook(auth_state)
+        token = (auth_state or {}).get("access_token")
+        self.provider_token = str(token) if token and self.pass_provider_token else None
 
     def get_env(self) -> dict[str, str]:
         env: dict[str, str] = super().get_env()

@@ -72,6 +72,12 @@ class SpawnerSettings(HasTraits):
         config=True,
         help="Data Agency URL given to notebooks (EVEREST_AGENCY_URL).",
     )
+    pass_provider_token = Bool(
+        True,
+        config=True,
+        help="Give the server the provider's access token from the user's auth_state "
+        "(EVEREST_PROVIDER_TOKEN), so notebooks can call the agency as the user with it.",
+    )
     user_uid = Int(1000, config=True, help="uid the notebook server runs as (jovyan).")
     user_gid = Int(
         1000, config=True, help="gid owning the user's writable volumes (jovyan's group)."
