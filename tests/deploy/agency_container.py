@@ -1,4 +1,5 @@
-"""The agency image run as compose's ``agency`` service runs it, for the CI stack's tests."""
+"""The agency image run as compose's ``agency`` service runs it, and calls to it from a notebook,
+for the CI stack's tests."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from typing import Any
 
 import docker
 import httpx
+
+from everest_elearn.packages.results import results_volume_name
+from tests.fixtures.hub import Hub
 
 SOCKET = "/var/run/docker.sock"
 
@@ -44,3 +48,33 @@ def start_agency_container(
             pass
         assert time.monotonic() < deadline, container.logs().decode()[-3000:]
         time.sleep(0.5)
+
+
+def remove_results_volumes(*users: str) -> None:
+    client = docker.from_env()
+    for volume in client.volumes.list():
+        labels = volume.attrs.get("Labels") or {}
+        if volume.name in {results_volume_name(u) for u in users} or labels.get(
+            "everest.owner"
+        ) in set(users):
+            volume.remove(force=True)
+
+
+# What a participant's notebook runs to search, share or revoke: the agency's API with the token
+# the hub gave the server (EVEREST_AGENCY_URL and JUPYTERHUB_API_TOKEN are in its environment).
+AGENCY_CALL = (
+    "import json, os, sys, urllib.request as u; "
+    "r = u.Request(os.environ['EVEREST_AGENCY_URL'] + sys.argv[2], method=sys.argv[1], "
+    "data=sys.argv[3].encode() if len(sys.argv) > 3 else None, "
+    "headers={'Authorization': 'Bearer ' + os.environ['JUPYTERHUB_API_TOKEN'], "
+    "'Content-Type': 'application/json'}); "
+    "a = u.urlopen(r, timeout=120); print(a.status, a.read().decode())"
+)
+
+
+def agency_call(hub: Hub, user: str, *args: str) -> tuple[int, str]:
+    """(status, body) of the call made in ``user``'s notebook container."""
+    done = hub.container(user).exec_run(["python3", "-c", AGENCY_CALL, *args])
+    assert done.exit_code == 0, done.output.decode()[-3000:]
+    status, _, body = done.output.decode().strip().partition(" ")
+    return int(status), body

@@ -2,9 +2,10 @@
 hub``), run as compose runs it (host network, the Docker socket and hub_config mounted, settings
 from the environment) against stand-ins that run here: the ``oidc-provider`` OpenID provider for
 Keycloak, PostgreSQL for the ODC index; beside it the agency image, as compose's agency service
-(the same state folder, the Docker socket, the hub's API to resolve tokens). It passes the hub issue's end-to-end scenario: a
+(the same state folder, the Docker socket, the hub's API to resolve tokens) on osmem-server for
+Elasticsearch and moto for MinIO, holding the sample catalogue. It passes the hub issue's end-to-end scenario: a
 participant signs in with Chromium, the containerised hub spawns their notebook container through
-the socket, the course package is there read-only, a notebook cell ``dc.load``s it and writes a
+the socket, the catalogue answers a search from the notebook, the course package is there read-only, a notebook cell ``dc.load``s it and writes a
 result that survives a restart of the server, a share of the results made from the notebook
 through the agency's API reaches a second participant read-only and a revoke removes it."""
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,10 +24,10 @@ from pathlib import Path
 import docker
 import httpx
 import pytest
+from osmem_server import OsmemServer
 from playwright.sync_api import BrowserContext
 
 from everest_elearn.images import BuiltImage, ImageBuilder
-from everest_elearn.packages.results import results_volume_name
 from tests.browser.test_login import sign_in
 from tests.browser.test_participant_datacube import (
     PACKAGE,
@@ -32,10 +35,15 @@ from tests.browser.test_participant_datacube import (
     open_data_folder,
     run_notebook,
 )
-from tests.deploy.agency_container import start_agency_container
+from tests.deploy.agency_container import (
+    agency_call,
+    remove_results_volumes,
+    start_agency_container,
+)
 from tests.deploy.compose import health_check
 from tests.fixtures.hub import ROOT, Hub, stop_hub
 from tests.fixtures.images import images_settings
+from tests.fixtures.moto import MotoS3
 from tests.fixtures.oidc import OidcProvider, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.services]
@@ -128,6 +136,8 @@ def container_hub(
     hub_ports: dict[str, int],
     notebook_image: BuiltImage,
     odc_db_url: str,
+    osmem: OsmemServer,
+    moto_s3: MotoS3,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ContainerHub]:
     # The course opens to bob's cohort: the test signs bob in (see there why not alice).
@@ -142,10 +152,23 @@ def container_hub(
     # tell whose a token is, Docker volumes for shares; notebooks are given its address.
     api_port = free_port()
     hub_api = f"http://127.0.0.1:{setup.env['EVEREST_HUB__HUB_PORT']}/hub/api"
+    bucket = f"ci-hub-{setup.tag}"
+    moto_s3.client().create_bucket(Bucket=bucket)  # type: ignore[attr-defined]
     agency_env = {
         "EVEREST_API__HOST": "127.0.0.1",
         "EVEREST_API__PORT": str(api_port),
-        "EVEREST_CATALOGUE__LOAD_SAMPLES": "false",
+        # The whole CI stack: osmem-server in Elasticsearch's place, moto in MinIO's.
+        "EVEREST_CATALOGUE__BACKEND": "elasticsearch",
+        "EVEREST_CATALOGUE__ELASTICSEARCH_URL": osmem.url,
+        "EVEREST_CATALOGUE__ELASTICSEARCH_FLAVOUR": "opensearch",
+        "EVEREST_CATALOGUE__ELASTICSEARCH_GEOMETRY_CHECK": "refine",
+        "EVEREST_CATALOGUE__INDEX_PREFIX": f"ci{setup.tag}",
+        "EVEREST_GATEWAY__STORE": "s3",
+        "EVEREST_GATEWAY__S3_ENDPOINT_URL": moto_s3.endpoint_url,
+        "EVEREST_GATEWAY__S3_BUCKET": bucket,
+        "EVEREST_GATEWAY__S3_REGION": moto_s3.region,
+        "EVEREST_GATEWAY__S3_ACCESS_KEY_ID": moto_s3.access_key_id,
+        "EVEREST_GATEWAY__S3_SECRET_ACCESS_KEY": moto_s3.secret_access_key,
         "EVEREST_HARVEST__AGENT_ENABLED": "false",
         "EVEREST_SECURITY__ADMIN_TOKEN": secrets.token_urlsafe(24),
         "EVEREST_SECURITY__HUB_API_URL": hub_api,
@@ -157,6 +180,14 @@ def container_hub(
         agency_image, agency_env, f"everest-ci-agency-{setup.tag}", setup.data_dir
     )
     setup.env["EVEREST_HUB__AGENCY_URL"] = agency_url
+    # The operator's path: the CLI on the host ingests the sample catalogue into the agency.
+    ingest = subprocess.run(
+        ["everest-elearn", "catalogue", "ingest", "--samples", "--url", agency_url,
+         "--token", agency_env["EVEREST_SECURITY__ADMIN_TOKEN"]],
+        capture_output=True, text=True, check=False,
+        env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp"},
+    )  # fmt: skip
+    assert ingest.returncode == 0, ingest.stderr[-2000:]
     try:
         running = start_hub_container(hub_image, setup.env, setup.data_dir, setup.tag)
         try:
@@ -167,36 +198,7 @@ def container_hub(
         print(f"--- agency container log (tail)\n{agency.logs().decode()[-3000:]}")
         agency.remove(force=True)
         remove_results_volumes(OWNER, grantee)
-
-
-def remove_results_volumes(*users: str) -> None:
-    client = docker.from_env()
-    for volume in client.volumes.list():
-        labels = volume.attrs.get("Labels") or {}
-        if volume.name in {results_volume_name(u) for u in users} or labels.get(
-            "everest.owner"
-        ) in set(users):
-            volume.remove(force=True)
-
-
-# What a participant's notebook runs to share or revoke: the agency's API with the hub token
-# the hub gave the server (EVEREST_AGENCY_URL and JUPYTERHUB_API_TOKEN are in its environment).
-AGENCY_CALL = (
-    "import json, os, sys, urllib.request as u; "
-    "r = u.Request(os.environ['EVEREST_AGENCY_URL'] + sys.argv[2], method=sys.argv[1], "
-    "data=sys.argv[3].encode() if len(sys.argv) > 3 else None, "
-    "headers={'Authorization': 'Bearer ' + os.environ['JUPYTERHUB_API_TOKEN'], "
-    "'Content-Type': 'application/json'}); "
-    "a = u.urlopen(r, timeout=120); print(a.status, a.read().decode())"
-)
-
-
-def agency_call(hub: Hub, user: str, *args: str) -> tuple[int, str]:
-    """(status, body) of the call made in ``user``'s notebook container."""
-    done = hub.container(user).exec_run(["python3", "-c", AGENCY_CALL, *args])
-    assert done.exit_code == 0, done.output.decode()[-3000:]
-    status, _, body = done.output.decode().strip().partition(" ")
-    return int(status), body
+        httpx.delete(f"{osmem.url}/ci{setup.tag}-*", timeout=30)
 
 
 def sh(hub: Hub, user: str, script: str) -> tuple[int, str]:
@@ -226,6 +228,10 @@ def test_containerised_hub_runs_the_participant_scenario(
     assert notebook.attrs["HostConfig"]["NetworkMode"] == "host"
     denied = notebook.exec_run(["touch", f"/home/jovyan/data/{PACKAGE}/x"])
     assert denied.exit_code != 0 and b"Read-only file system" in denied.output
+
+    # Finding data: the catalogue searched from the notebook, through the agency beside the hub.
+    status, body = agency_call(hub, OWNER, "GET", "/stac/search?collections=sentinel-1-grd&limit=2")
+    assert status == 200 and len(json.loads(body)["features"]) == 2, body
 
     text = run_notebook(browser_context, hub, "bob")
     assert re.search(r"LOADED \{.*'time': 2", text), text
