@@ -9,6 +9,7 @@ from pathlib import Path
 
 import docker
 import pytest
+from docker.models.containers import Container
 
 from everest_elearn.errors import Forbidden, InvalidInput
 from everest_elearn.packages.backends.docker_ import DockerVolumes
@@ -84,20 +85,33 @@ async def test_publish_refuses_bad_names_and_grants(results: ResultsService) -> 
         await results.publish(ANN, {"name": "ok", "grant": ["everyone"]})
 
 
-@pytest.fixture
-async def docker_results(tmp_path: Path) -> AsyncIterator[ResultsService]:
-    async with results_on(DockerVolumes.connect(host_access=True), tmp_path) as service:
+@pytest.fixture(params=["docker", "docker-api"])
+async def docker_results(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[ResultsService]:
+    """On the engine: through mount points on this host, or only through its API (as remote)."""
+    volumes = DockerVolumes.connect(host_access=request.param == "docker")
+    async with results_on(volumes, tmp_path) as service:
         yield service
 
 
+def _sh(container: Container, script: str) -> tuple[int, str]:
+    result = container.exec_run(["sh", "-c", script])
+    return result.exit_code, result.output.decode()
+
+
 @pytest.mark.docker
-async def test_a_share_a_running_server_mounts_is_withdrawn_and_freed_later(
+async def test_a_share_a_running_server_mounts_is_emptied_at_once_and_freed_later(
     docker_results: ResultsService,
 ) -> None:
     """The grantee's server cannot be stopped by the owner: the revoke still withdraws the
-    share at once; its volume goes once no container uses it (the agency's restart waits too)."""
+    share at once, and the running server sees its folder empty right away (no restart); the
+    owner's results are untouched; the volume goes once no container uses it (the agency's
+    restart waits too)."""
     results = docker_results
-    await results.results_volume(ANN)
+    volume = await results.results_volume(ANN)
+    async with results.volumes.writer(volume.name) as writer:
+        await writer.write("maps/extent.txt", _once(b"flood extent"), 12)
     share = await results.publish(ANN, {"name": "busy", "grant": ["user:bob"]})
     client = docker.from_env()
     ensure_base_image(client)
@@ -106,12 +120,18 @@ async def test_a_share_a_running_server_mounts_is_withdrawn_and_freed_later(
         volumes={share["volume"]: {"bind": "/shared", "mode": "ro"}},
     )  # fmt: skip
     try:
+        assert _sh(server, "cat /shared/maps/extent.txt") == (0, "flood extent")
         await results.revoke(ANN, share["name"])
+        # Seen from inside the grantee's running server: nothing left, not even the manifest.
+        assert _sh(server, "ls -A /shared") == (0, "")
+        assert _sh(server, "cat /shared/maps/extent.txt")[0] != 0
         assert await results.shares(BOB) == [] and await results.shares(ANN) == []
         assert await results.volumes.get(share["volume"]) is not None  # still mounted
         said = await results.packages.recover()
         assert any("deletion waits, volume in use" in line for line in said)
     finally:
         server.remove(force=True)
+    # The owner's results are theirs: the revoke emptied only the platform's copy.
+    assert await results.volumes.read(volume.name, "maps/extent.txt") == b"flood extent"
     await results.shares(ANN)  # the next look frees it
     assert await results.volumes.get(share["volume"]) is None

@@ -103,6 +103,26 @@ async def test_copy_and_remove(volumes: Volumes) -> None:
     assert await volumes.read(target, "maps/flood.tif") == b"raster"
 
 
+async def test_empty_removes_every_file_and_folder_and_keeps_the_volume(volumes: Volumes) -> None:
+    name, other = fresh(volumes), fresh(volumes)
+    for volume in (name, other):
+        await volumes.create(volume, {"everest.kind": "share"})
+        async with volumes.writer(volume) as writer:
+            await writer.write("top.txt", chunks_of(b"top"), 3)
+            await writer.write("maps/deep/flood.tif", chunks_of(b"raster"), 6)
+    await volumes.empty(name)
+    assert await volumes.get(name) is not None
+    assert await volumes.files(name) == []
+    with pytest.raises(NotFound):
+        await volumes.read(name, "top.txt")
+    folder = await volumes.local_path(name)
+    if folder is not None:  # no empty folders left behind either
+        assert list(folder.iterdir()) == []
+    assert await volumes.read(other, "maps/deep/flood.tif") == b"raster"  # only that volume
+    with pytest.raises(NotFound):
+        await volumes.empty(f"everest-test-missing-{uuid.uuid4().hex[:8]}")
+
+
 def test_auto_falls_back_to_directories_and_says_so(tmp_path: Path) -> None:
     settings = Settings(
         data_dir=tmp_path,

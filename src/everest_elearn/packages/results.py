@@ -3,9 +3,9 @@
 A share is a package of kind "share": its own volume (a copy, so later edits of the results do
 not leak into it), a manifest, ODC entries for its GeoTIFFs (``rasters.py``; they point where the
 hub mounts shares, ``packages.shares_mount``), the users/groups it is granted to. Only its owner
-(or an administrator) can revoke it; revoking frees the volume, the datasets and the products
-(a volume a grantee's running server still mounts goes once that server stopped: the next
-look at the shares removes it).
+(or an administrator) can revoke it; revoking frees the volume, the datasets and the products.
+A volume a grantee's running server still mounts is emptied at once (that server sees an empty
+folder) and goes once the server stopped: the next look at the shares removes it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from everest_elearn.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from everest_elearn.packages.claims import owns_volume
 from everest_elearn.packages.indexing import OdcPackageIndex
 from everest_elearn.packages.manifest import MANIFEST_PATH, READY_PATH, Manifest, ManifestFile
 from everest_elearn.packages.rasters import RasterOutcome, index_rasters
@@ -182,7 +183,8 @@ class ResultsService:
         ]  # fmt: skip
 
     async def revoke(self, identity: Identity, name: str) -> None:
-        """The owner (or an administrator) withdraws a share: its volume and entries go."""
+        """The owner (or an administrator) withdraws a share: its volume and entries go; a volume
+        still mounted is emptied now and removed later."""
         subject = _require_user(identity)
         builds = [b for b in await self.state.builds("share") if b.name == name]
         if not builds:
@@ -192,18 +194,26 @@ class ResultsService:
                 raise Forbidden("only the owner of a share can revoke it")
         products: set[str] = set()
         datasets: list[str] = []
+        busy: list[Build] = []
         for build in builds:
             products.update((build.spec or {}).get("odc_products", []))
             try:
                 await self.packages._delete(build.name, build.version)  # volume and datasets
             except Conflict:
                 # A grantee's running server still mounts it. Withdrawn now all the same: no
-                # longer listed nor mounted by any new server; the volume goes once it is free.
+                # longer listed nor mounted by any new server, and emptied (the volume is the
+                # platform's copy, the owner's results are elsewhere), so the running server
+                # sees an empty folder at once; the volume itself goes once it is free.
                 await self.state.transition(
                     build.name, build.version, (BuildState.READY,), BuildState.DELETING
                 )
                 datasets.extend(build.datasets)
+                busy.append(build)
         await self._unindex(datasets, sorted(products))
+        for build in busy:
+            if await owns_volume(self.volumes, build):
+                with contextlib.suppress(NotFound):  # freed meanwhile
+                    await self.volumes.empty(build.volume)
 
     async def finish_revoked(self) -> None:
         """Remove the volumes of revoked shares no server mounts any more."""

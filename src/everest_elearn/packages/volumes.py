@@ -97,6 +97,10 @@ class Volumes(Protocol):
     async def remove(self, name: str) -> bool:
         """Delete the volume and its files; True if it existed. Conflict if it is in use."""
 
+    async def empty(self, name: str) -> None:
+        """Delete every file and folder in the volume, even while containers mount it (they see
+        an empty folder at once); the volume itself stays. NotFound if it does not exist."""
+
     def writer(self, name: str) -> AbstractAsyncContextManager[VolumeWriter]:
         """A writer; leaving the context flushes, an exception inside it aborts the pending files."""
 

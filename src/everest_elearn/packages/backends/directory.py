@@ -13,6 +13,7 @@ from pathlib import Path
 from everest_elearn.errors import NotFound
 from everest_elearn.packages.backends.hostfiles import (
     DirectoryWriter,
+    empty_dir,
     export_from,
     read_inside,
     walk_files,
@@ -87,6 +88,12 @@ class DirectoryVolumes:
         await asyncio.to_thread(shutil.rmtree, directory, ignore_errors=True)
         self._labels_file(name).unlink(missing_ok=True)
         return existed
+
+    async def empty(self, name: str) -> None:
+        directory = self._dir(name)
+        if not directory.is_dir():
+            raise NotFound("volume", name)
+        await asyncio.to_thread(empty_dir, directory)
 
     @asynccontextmanager
     async def writer(self, name: str) -> AsyncIterator[VolumeWriter]:

@@ -14,6 +14,7 @@ engine path, as with a remote engine).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import logging
@@ -40,6 +41,7 @@ from everest_elearn.packages.backends.docker_stream import (
 )
 from everest_elearn.packages.backends.hostfiles import (
     DirectoryWriter,
+    empty_dir,
     export_from,
     read_inside,
     walk_files,
@@ -153,6 +155,34 @@ class DockerVolumes:
             await self._call(helper.remove, force=True)
         await self._call(volume.remove)
         return True
+
+    async def empty(self, name: str) -> None:
+        direct = await self._host_dir(check_volume_name(name), write=True)
+        if direct is not None:
+            await asyncio.to_thread(empty_dir, direct)
+            return
+        async with self._helper((name, MOUNT, False)) as container:
+            # The archive API deletes nothing, but unpacking a file over a folder first removes
+            # the folder with all it holds: a file over the mount point empties the volume, then
+            # the engine fails to remove the mount point itself (busy), which is expected.
+            with contextlib.suppress(BackendUnavailable, Conflict):
+                await self._call(self._file_over_mount, container)
+            left = await self._call(self._first_entry, container)
+        if left is not None:
+            raise BackendUnavailable(f"docker engine (could not empty {name}: {left} remains)")
+
+    def _file_over_mount(self, container: str) -> None:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as archive:
+            archive.addfile(tarfile.TarInfo(MOUNT.strip("/")), io.BytesIO(b""))
+        self.client.api.put_archive(container, "/", data=buffer.getvalue())
+
+    def _first_entry(self, container: str) -> str | None:
+        stream, _ = self.client.api.get_archive(container, f"{MOUNT}/.", chunk_size=CHUNK)
+        names = []
+        with tarfile.open(fileobj=StreamReader(stream), mode="r|") as archive:
+            names = [posixpath.normpath(member.name) for member in archive]
+        return next((n for n in names if n not in (".", "")), None)
 
     async def local_path(self, name: str) -> Path | None:
         """The volume's mount point when the engine runs on this host and we may read it."""

@@ -114,6 +114,16 @@ def export_from(root: Path, paths: Sequence[str], into: Path, volume: str) -> No
         shutil.copyfile(source, target)
 
 
+def empty_dir(root: Path) -> None:
+    """Remove everything inside ``root`` (kept itself: containers may mount it); links are
+    removed, never followed."""
+    for entry in list(root.iterdir()):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink(missing_ok=True)
+
+
 def walk_files(root: Path) -> list[FileEntry]:
     """Regular files under ``root`` with sizes and SHA-256; links (file or folder) left out."""
     found = []
