@@ -3,7 +3,8 @@
     jupyterhub -f hub_config/jupyterhub_config.py
 
 Settings come from EVEREST_... environment variables and the optional EVEREST_CONFIG_FILE;
-secrets (client secret, crypt key) from the environment or secret files, never from this folder.
+secrets (client secret, crypt key) from the environment or secret files, never from this folder
+(nor from EVEREST_CONFIG_FILE, which refuses them).
 """
 
 from everest_elearn.hub.config import configure

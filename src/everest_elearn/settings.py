@@ -16,8 +16,9 @@ from pydantic_settings import (
     NestedSecretsSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    YamlConfigSettingsSource,
 )
+
+from everest_elearn.config_file import SecretFreeYamlSource
 
 
 def default_data_dir() -> Path:
@@ -318,7 +319,8 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Precedence: explicit arguments, environment, secret files, then the optional YAML
         # file. EVEREST_SECRETS_DIR holds one file per secret, named like its variable
-        # (EVEREST_HUB__CRYPT_KEY): secrets stay out of the configuration a repository keeps.
+        # (EVEREST_HUB__CRYPT_KEY): secrets stay out of the configuration a repository keeps,
+        # and the YAML file refuses them (config_file.py).
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         secrets_dir = os.environ.get("EVEREST_SECRETS_DIR")
         if secrets_dir:
@@ -329,7 +331,7 @@ class Settings(BaseSettings):
             )
         config_file = os.environ.get("EVEREST_CONFIG_FILE")
         if config_file:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+            sources.append(SecretFreeYamlSource(settings_cls, yaml_file=config_file))
         return tuple(sources)
 
     @property

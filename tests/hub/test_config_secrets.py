@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from traitlets.config import Config
 
+from everest_elearn.errors import InvalidInput
 from everest_elearn.hub.config import configure
 from everest_elearn.settings import load_settings
 
@@ -44,7 +47,7 @@ def test_secrets_are_read_from_files_in_the_secrets_folder(
     assert admin["api_token"] == "admin-token-from-a-file"
 
 
-def test_the_environment_wins_over_a_file_and_a_file_over_the_config_file(
+def test_the_environment_wins_over_a_file_and_the_config_file_still_counts_for_the_rest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "secrets"
@@ -52,7 +55,7 @@ def test_the_environment_wins_over_a_file_and_a_file_over_the_config_file(
     (folder / "EVEREST_HUB__OIDC_CLIENT_SECRET").write_text("from-a-file")
     (folder / "EVEREST_HUB__ADMIN_API_TOKEN").write_text("admin-from-a-file")
     config = tmp_path / "everest.yaml"
-    config.write_text("hub:\n  oidc_client_secret: from-the-config\n  port: 8900\n")
+    config.write_text("hub:\n  port: 8900\n")
     monkeypatch.setenv("EVEREST_SECRETS_DIR", str(folder))
     monkeypatch.setenv("EVEREST_CONFIG_FILE", str(config))
     monkeypatch.setenv("EVEREST_HUB__ADMIN_API_TOKEN", "admin-from-the-environment")
@@ -60,7 +63,48 @@ def test_the_environment_wins_over_a_file_and_a_file_over_the_config_file(
     assert c.GenericOAuthenticator.client_secret == "from-a-file"
     admin = next(s for s in c.JupyterHub.services if s["name"] == "everest-admin")
     assert admin["api_token"] == "admin-from-the-environment"
-    assert c.JupyterHub.bind_url.endswith(":8900")  # the config file still counts for the rest
+    assert c.JupyterHub.bind_url.endswith(":8900")
+
+
+def test_a_secret_in_the_config_file_is_refused_naming_the_key_not_the_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "everest.yaml"
+    config.write_text(
+        "hub:\n  port: 8900\n  oidc_client_secret: yaml-secret-value\n"
+        "datacube:\n  db_url: postgresql://odc:yaml-db-password@127.0.0.1/odc\n"
+    )
+    monkeypatch.setenv("EVEREST_CONFIG_FILE", str(config))
+    # Even with the same secret in the environment: the file must not hold it.
+    monkeypatch.setenv("EVEREST_HUB__OIDC_CLIENT_SECRET", "from-the-environment")
+    with pytest.raises(InvalidInput) as refused:
+        load_settings()
+    said = str(refused.value)
+    assert str(config) in said
+    assert "hub.oidc_client_secret" in said and "datacube.db_url" in said
+    assert "EVEREST_HUB__OIDC_CLIENT_SECRET" in said and "EVEREST_SECRETS_DIR" in said
+    assert "yaml-secret-value" not in said and "yaml-db-password" not in said
+    # The command line says the same in one line, and fails.
+    result = subprocess.run(
+        [sys.executable, "-m", "everest_elearn.cli", "courses", "list"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "hub.oidc_client_secret" in result.stderr and str(config) in result.stderr
+    assert "yaml-secret-value" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_secrets_still_come_from_the_environment_beside_a_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "everest.yaml"
+    config.write_text("hub:\n  port: 8900\n")
+    monkeypatch.setenv("EVEREST_CONFIG_FILE", str(config))
+    monkeypatch.setenv("EVEREST_HUB__OIDC_CLIENT_SECRET", "from-the-environment")
+    c = hub_config(tmp_path, monkeypatch)
+    assert c.GenericOAuthenticator.client_secret == "from-the-environment"
+    assert c.JupyterHub.bind_url.endswith(":8900")
 
 
 def test_a_missing_secrets_folder_is_an_error_naming_it(
