@@ -114,10 +114,16 @@ def test_share_reaches_the_grantee_read_only_and_a_revoke_removes_it(
     # Only its owner can revoke it.
     status, _ = call(hub, grantee, "DELETE", agency(hub) + f"/packages/shares/{share['name']}")
     assert status == 403
-    hub.stop_server(grantee)
 
+    # Revoked while the grantee's server runs with it: the folder is empty there at once.
     status, _ = call(hub, owner, "DELETE", agency(hub) + f"/packages/shares/{share['name']}")
     assert status == 204
+    assert sh(hub, grantee, f"ls -A ~/shared/{share['name']}") == (0, "")
+    assert sh(hub, grantee, f"cat ~/shared/{share['name']}/extent.txt")[0] != 0
+    # The owner's results are untouched: only the platform's copy was emptied.
+    assert sh(hub, owner, "cat ~/results/extent.txt") == (0, "flood extent\n")
+    # At the grantee's next start the folder is gone.
+    hub.stop_server(grantee)
     hub.start_server(grantee)
     code, out = sh(hub, grantee, f"ls ~/shared/{share['name']}")
     assert code != 0 and "No such file or directory" in out

@@ -131,6 +131,8 @@ async def publish(request: Request, results: ResultsDep, identity: IdentityDep) 
 
 @router.delete("/shares/{name}", status_code=204)
 async def revoke(name: str, results: ResultsDep, identity: IdentityDep) -> Response:
+    """The owner (or an administrator) withdraws a share at once: no longer listed nor mounted,
+    and a grantee's running server sees its folder empty; the owner's results stay."""
     await results.revoke(identity, name)
     return Response(status_code=204)
 

@@ -227,6 +227,7 @@ def shares(
 
 @app.command()
 def revoke(name: str) -> None:
-    """Withdraw a share: its volume, its ODC datasets and products go."""
+    """Withdraw a share: its ODC datasets and products and its volume go (a volume a running
+    server mounts is emptied now, so that server sees an empty folder, and removed once free)."""
     _run(lambda service: ResultsService(service).revoke(OPERATOR, name))
     console.print(f"revoked {name}")
