@@ -102,10 +102,19 @@ def test_a_share_shows_in_the_grantees_jupyterlab_until_it_is_revoked(
     denied = hub.container(grantee).exec_run(["touch", f"/home/jovyan/shared/{share['name']}/x"])
     assert denied.exit_code != 0 and b"Read-only file system" in denied.output
 
-    # Revoked while the grantee's server runs with it: withdrawn at once, gone at its restart.
+    # Revoked while the grantee's server runs with it: withdrawn and emptied at once (the
+    # open folder shows nothing after a refresh, no restart), the folder gone at its restart.
     status, _ = call(hub, owner, "DELETE", agency(hub) + f"/packages/shares/{share['name']}")
     assert status == 204
     assert call(hub, grantee, "GET", agency(hub) + "/packages/shares") == (200, [])
+    page.goto(f"{hub.url}/user/{grantee}/lab/tree/shared/{share['name']}")
+    expect(page.locator(".jp-BreadCrumbs")).to_contain_text(share["name"], timeout=120_000)
+    expect(page.locator(".jp-DirListing-content")).to_be_visible()
+    expect(page.locator(".jp-DirListing-item", has_text="extent.txt")).to_have_count(0)
+    empty = hub.container(grantee).exec_run(["ls", "-A", f"/home/jovyan/shared/{share['name']}"])
+    assert (empty.exit_code, empty.output) == (0, b"")
+    kept = hub.container(owner).exec_run(["cat", "/home/jovyan/results/extent.txt"])
+    assert (kept.exit_code, kept.output) == (0, b"flood extent\n")
     hub.stop_server(grantee)
     hub.start_server(grantee)
     shared_folder(page, hub, grantee)
